@@ -1,10 +1,17 @@
 package render
 
-import "github.com/layerdiff/layerdiff/analyze"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/layerdiff/layerdiff/analyze"
+	"github.com/layerdiff/layerdiff/internal/mdsafe"
+)
 
 // MarkdownOptions add links and provenance to the markdown report; every field is optional.
 type MarkdownOptions struct {
-	// Title names what was compared, e.g. the image repository without tag ("ghcr.io/acme/app").
+	// Title names what was compared, e.g. the image repository without tag ("ghcr.io/acme/app");
+	// the head reference by default.
 	Title string
 	// BlobURL is the URL prefix of files at the head commit, e.g.
 	// "https://github.com/o/r/blob/<sha>/"; Dockerfile lines link to BlobURL+path+"#L<n>".
@@ -21,7 +28,225 @@ type MarkdownOptions struct {
 }
 
 // Markdown renders the report as the PR comment and job summary show it (without the sticky
-// comment marker, which the publisher adds).
+// comment marker, which the publisher adds). Every string from the images, the Dockerfile or
+// the repository is escaped: none can add markup, a mention or a table cell.
 func Markdown(r *analyze.Report, opts MarkdownOptions) string {
-	return "TODO"
+	var b strings.Builder
+	title := opts.Title
+	if title == "" && r.Head != nil {
+		title = r.Head.Reference
+	}
+	platform := ""
+	if r.Head != nil && r.Head.Platform != "" {
+		platform = " · " + mdsafe.Escape(r.Head.Platform)
+	}
+	fmt.Fprintf(&b, "### layerdiff · %s%s\n\n", mdsafe.Code(title), platform)
+
+	for _, g := range r.Gates {
+		if !g.Passed {
+			fmt.Fprintf(&b, "**:x: Gate %s failed:** %s, limit %s\n\n", mdsafe.Code(g.Name), gateValue(g.Name, g.Actual), gateValue(g.Name, g.Limit))
+		}
+	}
+
+	b.WriteString("**" + verdict(r) + "**")
+	if len(r.Summary.RootCauses) > 0 && r.Base != nil {
+		rc := r.Summary.RootCauses[0]
+		if st := rootStep(r, rc); st != nil && st.Cause != nil {
+			b.WriteString(" — because " + codeSpans(reason(st)))
+			b.WriteString(lineLink(r, st, opts))
+			if n := len(r.Summary.RootCauses) - 1; n > 0 {
+				fmt.Fprintf(&b, ", and %d more root cause(s) below", n)
+			}
+		}
+	}
+	b.WriteString("\n\n")
+
+	for _, s := range r.Suggestions {
+		fmt.Fprintf(&b, "**Fix** (step %d%s): %s\n", s.Step, lineSuffix(s.Line), codeSpans(s.Message))
+		if s.Example != "" {
+			lang := "dockerfile"
+			if s.Kind == analyze.SuggestDockerignore {
+				lang = "gitignore"
+			}
+			b.WriteString(fence(s.Example, lang))
+		}
+		b.WriteString("\n")
+	}
+
+	if len(r.Warnings) > 0 {
+		b.WriteString("<details><summary>Warnings</summary>\n\n")
+		for _, w := range r.Warnings {
+			b.WriteString("- " + codeSpans(w) + "\n")
+		}
+		b.WriteString("\n</details>\n\n")
+	}
+
+	cached, rebuilt := countStatus(r)
+	fmt.Fprintf(&b, "<details><summary>Steps: %d cached, %d rebuilt</summary>\n\n", cached, rebuilt)
+	b.WriteString("| # | step | layer | | why |\n|---|---|---:|---|---|\n")
+	for _, rw := range rows(r) {
+		b.WriteString(markdownRow(rw))
+	}
+	b.WriteString("\n</details>\n\n")
+
+	b.WriteString(footer(r, opts))
+	out := b.String()
+	if opts.MaxBytes > 0 && len(out) > opts.MaxBytes {
+		out = truncate(out, opts)
+	}
+	return out
+}
+
+func markdownRow(rw row) string {
+	size := "—"
+	if rw.hasLayer() {
+		size = analyze.FormatBytes(rw.size())
+	}
+	if rw.cached {
+		var names []string
+		for i, st := range rw.steps {
+			if i == 3 {
+				names = append(names, fmt.Sprintf("… %d more", len(rw.steps)-3))
+				break
+			}
+			names = append(names, mdsafe.Code(truncateText(st.Instruction, 60)))
+		}
+		return fmt.Sprintf("| %s | %s | %s | cached | |\n", rw.label(), strings.Join(names, ", "), size)
+	}
+	st := rw.steps[0]
+	return fmt.Sprintf("| %s | %s | %s | rebuilt | %s |\n", rw.label(), mdsafe.Code(truncateText(st.Instruction, 120)), size, codeSpans(whyCell(&st)))
+}
+
+// codeSpans renders text whose `backticked` parts are code: each part is escaped on its own.
+func codeSpans(s string) string {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an unpaired backtick: treat it all as text
+		return mdsafe.Escape(s)
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		switch {
+		case i%2 == 1:
+			b.WriteString(mdsafe.Code(truncateText(p, 200)))
+		case strings.HasPrefix(p, "**") && strings.Contains(p[2:], "**"):
+			// Our own bold markers around a cause kind.
+			kind, rest, _ := strings.Cut(p[2:], "**")
+			b.WriteString("**" + mdsafe.Escape(kind) + "**" + mdsafe.Escape(rest))
+		default:
+			b.WriteString(mdsafe.Escape(p))
+		}
+	}
+	return b.String()
+}
+
+func lineLink(r *analyze.Report, st *analyze.Step, opts MarkdownOptions) string {
+	if st.Line == 0 || r.Dockerfile == "" {
+		return ""
+	}
+	label := fmt.Sprintf("%s:%d", r.Dockerfile, st.Line)
+	if opts.BlobURL == "" {
+		return " (" + mdsafe.Escape(label) + ")"
+	}
+	url := opts.BlobURL + strings.TrimPrefix(r.Dockerfile, "./") + fmt.Sprintf("#L%d", st.Line)
+	return fmt.Sprintf(" ([%s](%s))", mdsafe.Escape(label), safeURL(url))
+}
+
+// safeURL keeps a link target from closing the link or carrying markup.
+func safeURL(u string) string {
+	r := strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "`", "%60", "|", "%7C", "\n", "", "\r", "")
+	return r.Replace(u)
+}
+
+func lineSuffix(line int) string {
+	if line == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", line %d", line)
+}
+
+func fence(body, lang string) string {
+	longest := 2
+	for _, line := range strings.Split(body, "\n") {
+		n := len(line) - len(strings.TrimLeft(line, "`"))
+		if n > longest {
+			longest = n
+		}
+	}
+	f := strings.Repeat("`", longest+1)
+	return f + lang + "\n" + body + "\n" + f + "\n"
+}
+
+func gateValue(name, v string) string {
+	if name == analyze.GateMaxRebuiltBytes {
+		var n int64
+		if _, err := fmt.Sscan(v, &n); err == nil {
+			return analyze.FormatBytes(n)
+		}
+	}
+	if name == analyze.GateMinReuse {
+		return mdsafe.Escape(v) + "% reused"
+	}
+	return mdsafe.Escape(v)
+}
+
+func footer(r *analyze.Report, opts MarkdownOptions) string {
+	var parts []string
+	side := func(name string, img *analyze.ImageInfo, label string) string {
+		s := name + " "
+		if img == nil {
+			s += "none"
+		} else {
+			s += mdsafe.Code(shortDigest(img.Digest))
+		}
+		if label != "" {
+			s += " (" + mdsafe.Escape(label) + ")"
+		}
+		return s
+	}
+	parts = append(parts, side("base", r.Base, opts.BaseLabel)+" → "+side("head", r.Head, opts.HeadLabel))
+	if opts.RunURL != "" {
+		parts = append(parts, "[workflow run]("+safeURL(opts.RunURL)+")")
+	}
+	version := "layerdiff"
+	if opts.Version != "" {
+		version += " " + mdsafe.Escape(opts.Version)
+	}
+	parts = append(parts, version)
+	return "<sub>" + strings.Join(parts, " · ") + "</sub>\n"
+}
+
+// truncate cuts a body over opts.MaxBytes at a line, closes an open <details>, and says where
+// the rest is.
+func truncate(body string, opts MarkdownOptions) string {
+	note := "\n\n_The report was cut to fit._"
+	if opts.RunURL != "" {
+		note = "\n\n_The report was cut to fit; the full report is in the [workflow run](" + safeURL(opts.RunURL) + ")._"
+	}
+	closing := "\n</details>"
+	budget := opts.MaxBytes - len(note) - len(closing) - 1
+	if budget < 0 {
+		budget = 0
+	}
+	cut := body[:min(budget, len(body))]
+	if i := strings.LastIndexByte(cut, '\n'); i >= 0 {
+		cut = cut[:i]
+	}
+	if strings.Count(cut, "<details>") > strings.Count(cut, "</details>") {
+		cut += closing
+	}
+	return cut + note + "\n"
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := s[:n]
+	for len(cut) > 0 && cut[len(cut)-1]&0xC0 == 0x80 {
+		cut = cut[:len(cut)-1]
+	}
+	if len(cut) > 0 && cut[len(cut)-1] >= 0xC0 {
+		cut = cut[:len(cut)-1]
+	}
+	return cut + "…"
 }

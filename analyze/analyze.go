@@ -1,0 +1,526 @@
+package analyze
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Input is everything the analysis looks at.
+type Input struct {
+	// Base is the image built at the base commit; nil when there is none.
+	Base *Image
+	// Head is the image built at the head commit.
+	Head *Image
+	// Dockerfile is the head commit's Dockerfile, nil when unknown; DockerfilePath names it.
+	Dockerfile     *Dockerfile
+	DockerfilePath string
+	// BaseDockerfile is the base commit's Dockerfile when known; otherwise Dockerfile is tried
+	// against the base image too.
+	BaseDockerfile *Dockerfile
+	// Changes is nil when there is no changed-file information.
+	Changes *Changes
+}
+
+// analysis is the state of one Analyze call.
+type analysis struct {
+	in      Input
+	df      *Dockerfile
+	changes contextFiles
+	red     redactor
+	format  string // builder format of the head's Dockerfile steps
+	report  *Report
+}
+
+// Analyze compares the head image with the base image and explains every step of the head.
+func Analyze(in Input) (*Report, error) {
+	if in.Head == nil {
+		return nil, fmt.Errorf("no head image")
+	}
+	a := &analysis{in: in, df: in.Dockerfile}
+	changes, err := mapChanges(in.Changes)
+	if err != nil {
+		return nil, fmt.Errorf("reading .dockerignore patterns: %w", err)
+	}
+	a.changes = changes
+	r := &Report{
+		SchemaVersion: SchemaVersion,
+		Head:          info(in.Head),
+		Steps:         []Step{},
+		Suggestions:   []Suggestion{},
+		Gates:         []Gate{},
+		Warnings:      []string{},
+		Dockerfile:    in.DockerfilePath,
+	}
+	a.report = r
+	if in.Base != nil {
+		r.Base = info(in.Base)
+	}
+
+	head, warnings := entriesOf(in.Head, "head")
+	r.Warnings = append(r.Warnings, warnings...)
+	a.collectSecrets(head)
+	hb, stage, mapped := boundary(head, in.Dockerfile)
+	switch {
+	case in.Dockerfile != nil && !mapped:
+		r.Warnings = append(r.Warnings, "the Dockerfile does not match the head image's history (was it built from another Dockerfile?): steps are not mapped to Dockerfile lines")
+	case in.Dockerfile == nil:
+		r.Warnings = append(r.Warnings, "no Dockerfile: steps are not mapped to Dockerfile lines and steps from the base image are not told apart")
+	}
+	if mapped {
+		for i := hb; i < len(head); i++ {
+			head[i].cmd = &stage.Commands[i-hb]
+			head[i].stage = stage
+		}
+		a.format = formatOf(head[hb:])
+	}
+	if !changes.known && in.Base != nil {
+		r.Warnings = append(r.Warnings, "no changed-file information: COPY/ADD causes can't name files (pass --repo with --base-commit and --head-commit, or --changed-files)")
+	}
+
+	var base []entry
+	if in.Base != nil {
+		base, warnings = entriesOf(in.Base, "base")
+		r.Warnings = append(r.Warnings, warnings...)
+		a.collectSecrets(base)
+	}
+	a.explain(head, base, hb)
+	a.suggest(head)
+	a.summarize()
+	return r, nil
+}
+
+func info(img *Image) *ImageInfo {
+	var size int64
+	for _, l := range img.Layers {
+		size += l.Size
+	}
+	return &ImageInfo{Reference: img.Reference, Digest: img.Digest, Platform: img.Platform, Layers: len(img.Layers), Size: size}
+}
+
+// formatOf is the builder format most of the entries were written in.
+func formatOf(entries []entry) string {
+	counts := map[string]int{}
+	best := formatUnknown
+	for _, e := range entries {
+		counts[e.in.Format]++
+		if counts[e.in.Format] > counts[best] {
+			best = e.in.Format
+		}
+	}
+	return best
+}
+
+// collectSecrets remembers the values of secret-looking args so that they are redacted wherever
+// they appear, even outside a NAME=value pair.
+func (a *analysis) collectSecrets(entries []entry) {
+	for _, e := range entries {
+		for _, arg := range e.in.Args {
+			if IsSecretName(arg.Name) {
+				a.red.add(arg.Value)
+			}
+		}
+		if e.in.Kind == "ENV" {
+			for _, p := range parseArgPairs(e.in.Body) {
+				if IsSecretName(p.Name) {
+					a.red.add(p.Value)
+				}
+			}
+		}
+	}
+}
+
+// change is how a head entry differs from the base entry the same instruction made.
+type change struct {
+	kind     string // "", CauseInstruction, CauseBuildArg, CauseSources (a classic content hash)
+	detail   string
+	argNames []string // for CauseBuildArg: the args whose values changed
+}
+
+func (a *analysis) ownChange(h *entry, b *entry) change {
+	if b == nil {
+		return change{kind: CauseInstruction, detail: "new instruction"}
+	}
+	if strings.TrimSpace(h.hist.CreatedBy) == strings.TrimSpace(b.hist.CreatedBy) {
+		return change{}
+	}
+	if h.in.Key() != b.in.Key() {
+		return change{kind: CauseInstruction, detail: "changed from " + quote(a.red.redact(b.in.Text()))}
+	}
+	if h.in.ContentHash != b.in.ContentHash {
+		return change{kind: CauseSources, detail: "the copied content changed"}
+	}
+	hv, bv := h.in.argValues(), b.in.argValues()
+	var names, parts []string
+	for _, arg := range h.in.Args {
+		old, had := bv[arg.Name]
+		if had && old == arg.Value {
+			continue
+		}
+		names = append(names, arg.Name)
+		switch {
+		case IsSecretName(arg.Name):
+			parts = append(parts, arg.Name+" (value hidden)")
+		case !had:
+			parts = append(parts, arg.Name+" set to "+quote(arg.Value))
+		default:
+			parts = append(parts, arg.Name+" "+quote(old)+" → "+quote(arg.Value))
+		}
+	}
+	for _, arg := range b.in.Args {
+		if _, ok := hv[arg.Name]; !ok {
+			names = append(names, arg.Name)
+			parts = append(parts, arg.Name+" no longer set")
+		}
+	}
+	if len(names) == 0 {
+		return change{}
+	}
+	label := "build arg "
+	if len(names) > 1 {
+		label = "build args "
+	}
+	return change{kind: CauseBuildArg, detail: a.red.redact(label + strings.Join(parts, ", ")), argNames: names}
+}
+
+func quote(s string) string { return "`" + s + "`" }
+
+// affectsRun reports whether a change to a step that makes no layer invalidates the cache of
+// later steps: BuildKit keys RUN on the environment, user, shell and working directory, but
+// COPY and WORKDIR only on their own inputs; the classic builder keys every step on the whole
+// parent config.
+func (a *analysis) affectsLater(kind string, later *entry) bool {
+	if a.format == formatClassic {
+		return true
+	}
+	if later.in.Kind != "RUN" {
+		return false
+	}
+	switch kind {
+	case "ENV", "USER", "SHELL", "WORKDIR":
+		return true
+	}
+	return false
+}
+
+// explain decides status and cause for every head entry. hb is where the Dockerfile's steps
+// begin (0 when unknown).
+func (a *analysis) explain(head, base []entry, hb int) {
+	r := a.report
+	baseChains := map[string]bool{}
+	for _, b := range base {
+		if b.layer != nil {
+			baseChains[b.chain] = true
+		}
+	}
+	pairs := a.alignSegments(head, base, hb)
+
+	chainRoot := 0 // root of the earliest rebuilt layer: every layer above it is rebuilt
+	baseRoot := 0  // first rebuilt step of the FROM image
+	type envChange struct {
+		step int
+		kind string
+	}
+	var envChanges []envChange
+	argRoot := map[string]int{}
+	removed := removedBefore(pairs, base, hb)
+	var pendingRemoval *entry
+
+	for i := range head {
+		e := &head[i]
+		step := Step{
+			Index:       i + 1,
+			Instruction: a.red.redact(a.instructionText(e)),
+			Origin:      OriginDockerfile,
+			EmptyLayer:  e.layer == nil,
+			Status:      StatusCached,
+		}
+		if i < hb {
+			step.Origin = OriginBaseImage
+		}
+		if e.cmd != nil {
+			step.Line = e.cmd.Line
+			step.Stage = e.stage.Name
+		}
+		if e.layer != nil {
+			step.Layer = &Layer{Digest: e.layer.Digest, DiffID: e.layer.DiffID, Size: e.layer.Size}
+		}
+		if base == nil {
+			step.Status = StatusRebuilt
+			step.Cause = &Cause{Kind: CauseNoBase, RootStep: 1, Files: []string{}, Detail: "no base image to compare with"}
+			r.Steps = append(r.Steps, step)
+			continue
+		}
+		var b *entry
+		if pairs[i] >= 0 {
+			b = &base[pairs[i]]
+		}
+		own := a.ownChange(e, b)
+		if removed[i] != nil {
+			pendingRemoval = removed[i]
+		}
+		var cause *Cause
+		setRoot := func(kind, detail string, files []string) {
+			cause = &Cause{Kind: kind, RootStep: step.Index, Files: files, Detail: detail}
+		}
+
+		if step.Origin == OriginBaseImage {
+			changed := own.kind != "" || (e.layer != nil && !baseChains[e.chain])
+			if changed {
+				if baseRoot == 0 {
+					baseRoot = step.Index
+					setRoot(CauseBaseImage, a.baseImageDetail(), nil)
+				} else {
+					cause = &Cause{Kind: CauseBaseImage, RootStep: baseRoot, Detail: "part of the new base image"}
+				}
+				if e.layer != nil && chainRoot == 0 {
+					chainRoot = baseRoot
+				}
+			}
+		} else if e.layer == nil {
+			switch own.kind {
+			case CauseBuildArg:
+				setRoot(CauseBuildArg, own.detail, nil)
+				for _, n := range own.argNames {
+					if _, ok := argRoot[n]; !ok {
+						argRoot[n] = step.Index
+					}
+				}
+			case "":
+			default:
+				setRoot(own.kind, own.detail, nil)
+				envChanges = append(envChanges, envChange{step: step.Index, kind: e.in.Kind})
+			}
+		} else {
+			if own.kind == "" && pendingRemoval != nil && !baseChains[e.chain] && chainRoot == 0 {
+				own = change{kind: CauseInstruction, detail: "the instruction before it, " + quote(a.red.redact(pendingRemoval.in.Text())) + ", was removed"}
+			}
+			pendingRemoval = nil
+			cause = a.layerCause(e, own, baseChains[e.chain], step.Index, chainRoot, argRoot, func(later *entry) int {
+				for _, c := range envChanges {
+					if a.affectsLater(c.kind, later) {
+						return c.step
+					}
+				}
+				return 0
+			})
+			// Only a layer whose filesystem differs forces the layers above it to rebuild.
+			if cause != nil && chainRoot == 0 && !baseChains[e.chain] {
+				chainRoot = cause.RootStep
+			}
+		}
+		if cause != nil {
+			if cause.Files == nil {
+				cause.Files = []string{}
+			}
+			step.Status = StatusRebuilt
+			step.Cause = cause
+		}
+		r.Steps = append(r.Steps, step)
+	}
+}
+
+// layerCause explains a Dockerfile step that made a layer; nil means cached.
+func (a *analysis) layerCause(e *entry, own change, sameChain bool, index, chainRoot int, argRoot map[string]int, envRoot func(*entry) int) *Cause {
+	root := func(kind, detail string, files []string) *Cause {
+		return &Cause{Kind: kind, RootStep: index, Files: files, Detail: detail}
+	}
+	files, via := a.feeding(e)
+	env := envRoot(e)
+	if sameChain && own.kind == "" && env == 0 {
+		return nil
+	}
+	switch own.kind {
+	case CauseInstruction:
+		return root(CauseInstruction, own.detail, nil)
+	case CauseBuildArg:
+		first := index
+		for _, n := range own.argNames {
+			if at, ok := argRoot[n]; ok && at < first {
+				first = at
+			} else if !ok {
+				argRoot[n] = index
+			}
+		}
+		return &Cause{Kind: CauseBuildArg, RootStep: first, Detail: own.detail}
+	case CauseSources:
+		if len(files) > 0 {
+			return root(CauseSources, a.filesDetail(files, via), files)
+		}
+		return root(CauseSources, own.detail, nil)
+	}
+	if len(files) > 0 && !sameChain {
+		return root(CauseSources, a.filesDetail(files, via), files)
+	}
+	if chainRoot != 0 {
+		return &Cause{Kind: CauseParent, RootStep: chainRoot, Detail: fmt.Sprintf("step %d was rebuilt", chainRoot)}
+	}
+	if env != 0 {
+		return &Cause{Kind: CauseParent, RootStep: env, Detail: fmt.Sprintf("step %d changed the environment this step runs in", env)}
+	}
+	if e.cmd != nil && e.cmd.Remote {
+		return root(CauseSources, "ADD of remote content: it may have changed", nil)
+	}
+	if isCopy(e) {
+		switch {
+		case e.cmd != nil && e.cmd.From != "" && a.df.stage(e.cmd.From, e.stage.Index) == nil:
+			return root(CauseSources, "the image "+quote(a.red.redact(e.cmd.From))+" it copies from changed", nil)
+		case !a.changes.known:
+			return root(CauseSources, "the copied files changed (no changed-file information to name them)", nil)
+		}
+		return root(CauseUnexplained, "none of the files it copies changed, yet its layer differs: the build did not reuse the cache", nil)
+	}
+	return root(CauseUnexplained, "nothing that feeds this step changed: the build did not reuse the cache", nil)
+}
+
+func isCopy(e *entry) bool {
+	if e.cmd != nil {
+		return e.cmd.Kind == "COPY" || e.cmd.Kind == "ADD"
+	}
+	return e.in.Kind == "COPY" || e.in.Kind == "ADD"
+}
+
+func (a *analysis) filesDetail(files, via []string) string {
+	var b strings.Builder
+	const shown = 5
+	for i, f := range files {
+		if i == shown {
+			fmt.Fprintf(&b, " and %d more", len(files)-shown)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(f)
+	}
+	if len(files) == 1 {
+		b.WriteString(" changed")
+	} else {
+		b.WriteString(" changed")
+	}
+	if len(via) > 0 {
+		b.WriteString(" (via stage " + strings.Join(via, ", ") + ")")
+	}
+	return a.red.redact(b.String())
+}
+
+func (a *analysis) baseImageDetail() string {
+	from := ""
+	if a.df != nil {
+		from = a.df.finalStage().BaseName
+	}
+	baseFrom := ""
+	if a.in.BaseDockerfile != nil {
+		baseFrom = a.in.BaseDockerfile.finalStage().BaseName
+	}
+	switch {
+	case from != "" && baseFrom != "" && from != baseFrom:
+		return a.red.redact("FROM changed from " + quote(baseFrom) + " to " + quote(from))
+	case from != "":
+		return a.red.redact("the base image " + quote(from) + " has new layers")
+	}
+	return "the base image changed"
+}
+
+// instructionText is the step as the user wrote it: the Dockerfile's text when mapped (it keeps
+// COPY --from and --link, which BuildKit's history drops), else the normalised history text.
+func (a *analysis) instructionText(e *entry) string {
+	if e.cmd != nil && e.cmd.Text != "" {
+		return e.cmd.Text
+	}
+	text := e.in.Text()
+	if first, _, ok := strings.Cut(text, "\n"); ok {
+		text = first + " …"
+	}
+	return text
+}
+
+// alignSegments aligns the FROM image's entries and the Dockerfile's entries separately, so a
+// Dockerfile step is never taken for a base-image one; the base's own boundary comes from its
+// Dockerfile when known, else from the head's.
+func (a *analysis) alignSegments(head, base []entry, hb int) []int {
+	if base == nil {
+		return nil
+	}
+	df := a.in.BaseDockerfile
+	if df == nil {
+		df = a.in.Dockerfile
+	}
+	bb, _, ok := boundary(base, df)
+	if hb == 0 || !ok {
+		return align(head, base)
+	}
+	pairs := align(head[:hb], base[:bb])
+	for _, p := range align(head[hb:], base[bb:]) {
+		if p >= 0 {
+			p += bb
+		}
+		pairs = append(pairs, p)
+	}
+	return pairs
+}
+
+// removedBefore maps a head index to the base entry removed just before it, when the head's
+// Dockerfile dropped an instruction the base had (its absence changes what follows).
+func removedBefore(pairs []int, base []entry, hb int) map[int]*entry {
+	out := map[int]*entry{}
+	if pairs == nil {
+		return out
+	}
+	paired := make([]bool, len(base))
+	for _, p := range pairs {
+		if p >= 0 {
+			paired[p] = true
+		}
+	}
+	last := -1
+	var pending *entry
+	for i, p := range pairs {
+		if p < 0 {
+			continue
+		}
+		for k := last + 1; k < p; k++ {
+			if !paired[k] {
+				pending = &base[k]
+			}
+		}
+		last = p
+		if pending != nil && i >= hb {
+			out[i] = pending
+			pending = nil
+		}
+	}
+	return out
+}
+
+func (a *analysis) summarize() {
+	r := a.report
+	s := &r.Summary
+	s.Steps = len(r.Steps)
+	s.RootCauses = []RootCause{}
+	for _, st := range r.Steps {
+		if st.Layer != nil {
+			s.Layers++
+			if st.Status == StatusCached {
+				s.CachedLayers++
+				s.CachedBytes += st.Layer.Size
+			} else {
+				s.RebuiltLayers++
+				s.RebuiltBytes += st.Layer.Size
+			}
+		}
+		if st.Cause != nil && st.Cause.RootStep == st.Index {
+			s.RootCauses = append(s.RootCauses, RootCause{Step: st.Index, Kind: st.Cause.Kind})
+		}
+	}
+	if a.in.Base == nil && len(r.Steps) > 0 {
+		s.RootCauses = []RootCause{{Step: 1, Kind: CauseNoBase}}
+	}
+	total := s.CachedBytes + s.RebuiltBytes
+	s.Reuse = 100
+	if total > 0 {
+		s.Reuse = math.Round(float64(s.CachedBytes)/float64(total)*10000) / 100
+	}
+	sort.SliceStable(s.RootCauses, func(i, j int) bool { return s.RootCauses[i].Step < s.RootCauses[j].Step })
+}

@@ -1,0 +1,2 @@
+// Package changes lists the files a pull request changed, from git or from a list.
+package changes

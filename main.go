@@ -4,13 +4,19 @@ package main
 
 import (
 	"context"
+	"embed"
+	"io/fs"
 	"os"
 	"os/signal"
 
 	"github.com/layerdiff/layerdiff/internal/cli"
 )
 
+//go:embed testdata/demo/base.tar testdata/demo/head.tar testdata/demo/Dockerfile testdata/demo/changed-files.txt
+var demo embed.FS
+
 func main() {
+	cli.Demo, _ = fs.Sub(demo, "testdata/demo")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()

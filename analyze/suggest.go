@@ -205,6 +205,11 @@ func (a *analysis) suggestDockerignore(st Step) {
 	if len(unneeded) == 0 {
 		return
 	}
+	for _, prev := range a.report.Suggestions {
+		if prev.Kind == SuggestDockerignore && prev.Example == strings.Join(patterns, "\n") {
+			return // one .dockerignore fix covers every step these files feed
+		}
+	}
 	msg := fmt.Sprintf("%s changed but is rarely needed in the image; keep it out of the build context with .dockerignore", quote(unneeded[0]))
 	if len(unneeded) > 1 {
 		msg = fmt.Sprintf("%d changed files are rarely needed in the image (%s…); keep them out of the build context with .dockerignore", len(unneeded), quote(unneeded[0]))

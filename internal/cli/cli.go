@@ -53,8 +53,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintf(stderr, "layerdiff: "+format+"\n", a...)
 		return ExitInput
 	}
-	if len(args) == 0 || (len(args) == 1 && args[0] == "demo") {
-		return runDemo(ctx, getenv, stdout, stderr)
+	switch {
+	case len(args) == 0:
+		fmt.Fprintln(stderr, "layerdiff: no images given: running the bundled demo (a README edit under COPY . .); see layerdiff --help")
+		return runDemo(ctx, nil, getenv, stdin, stdout, stderr)
+	case args[0] == "demo":
+		return runDemo(ctx, args[1:], getenv, stdin, stdout, stderr)
 	}
 
 	fs := flag.NewFlagSet("layerdiff", flag.ContinueOnError)

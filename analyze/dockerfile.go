@@ -125,6 +125,8 @@ func convertCommand(c instructions.Command) Command {
 		}
 		out.Inline = len(c.SourceContents) > 0
 	case *instructions.RunCommand:
+		// Mount options are only filled in once expanded; keep $VARs as written.
+		_ = c.Expand(func(word string) (string, error) { return word, nil })
 		for _, m := range instructions.GetMounts(c) {
 			if m.Type != instructions.MountTypeBind {
 				continue

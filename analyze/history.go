@@ -45,7 +45,7 @@ var keywords = map[string]bool{
 
 var (
 	// shellPrefix is how builders record a shell-form RUN: "/bin/sh -c cmd".
-	shellPrefix = regexp.MustCompile(`^(?:/\S*/)?(?:sh|bash|ash|dash|zsh)\s+(?:-[a-zA-Z]+\s+)*-c\s+`)
+	shellPrefix = regexp.MustCompile(`^(?:/\S*/)?(?:sh|bash|ash|dash|zsh)\s+(?:(?:-o\s+\S+|-[a-zA-Z]+)\s+)*-c\s+`)
 	// classicSource is the classic builder's COPY/ADD source: "dir:<hash> in /dest".
 	classicSource = regexp.MustCompile(`^((?:dir|file|multi):[0-9a-f]+)\s+in\s+(.*)$`)
 	argPrefix     = regexp.MustCompile(`^\|(\d+)\s+`)

@@ -247,13 +247,13 @@ func (a *analysis) suggestLateArg(head []entry, st Step, e *entry) {
 		if len(wasted) == 0 {
 			continue
 		}
-		where := "down to just before its first use"
-		if firstUse > 0 {
-			where = fmt.Sprintf("down to just before its first use at line %d", firstUse)
+		msg := fmt.Sprintf("`ARG %s` is declared long before it is used: %d RUN step(s) that don't use it were rebuilt only because its value changed. Move it down to just before its first use at line %d.",
+			arg.Name, len(wasted), firstUse)
+		if firstUse == 0 {
+			msg = fmt.Sprintf("`ARG %s` is not used by any later instruction of its stage, yet %d RUN step(s) were rebuilt because its value changed. Remove it, or declare it right before the step that needs it.",
+				arg.Name, len(wasted))
 		}
-		a.report.Suggestions = append(a.report.Suggestions, Suggestion{Step: st.Index, Line: st.Line, Kind: SuggestLateArg,
-			Message: fmt.Sprintf("`ARG %s` is declared long before it is used: %d RUN step(s) that don't use it were rebuilt only because its value changed. Move it %s.",
-				arg.Name, len(wasted), where)})
+		a.report.Suggestions = append(a.report.Suggestions, Suggestion{Step: st.Index, Line: st.Line, Kind: SuggestLateArg, Message: msg})
 	}
 }
 

@@ -73,7 +73,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		minReuse     string
 		showVersion  bool
 	)
-	fs.StringVar(&opts.Platform, "platform", "linux/amd64", "`os/arch[/variant]` to pick from a multi-platform image")
+	fs.StringVar(&opts.Platform, "platform", "linux/amd64", "`os/arch` (or os/arch/variant) to pick from a multi-platform image")
 	fs.StringVar(&opts.Dockerfile, "dockerfile", "", "`path` of the Dockerfile (default CONTEXT/Dockerfile)")
 	fs.StringVar(&opts.Context, "context", "", "build context `dir` (default the Dockerfile's directory)")
 	fs.StringVar(&opts.Repo, "repo", ".", "git work tree `dir` that changed files are relative to")
@@ -240,9 +240,17 @@ func readChangedFiles(name string, stdin io.Reader) ([]string, error) {
 
 func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, usage)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, text := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" {
+			text += fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%-28s %s\n", line, text)
+	})
 	fmt.Fprint(w, epilog)
 }
 

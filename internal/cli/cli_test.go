@@ -242,3 +242,24 @@ func TestNoColorAndNoTerminal(t *testing.T) {
 		t.Errorf("colour codes written to a non-terminal")
 	}
 }
+
+// TestReadmeExample keeps the README's example output true: every line of it is in what the
+// demo prints.
+func TestReadmeExample(t *testing.T) {
+	inRoot(t)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```text\n3 of 7")
+	if !ok {
+		t.Fatal("README.md has no example output block")
+	}
+	block, _, _ = strings.Cut("3 of 7"+block, "```")
+	_, out, _ := run(t, "demo")
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		if !strings.Contains(out, line) {
+			t.Errorf("README line %q is not in the demo's output", line)
+		}
+	}
+}

@@ -263,3 +263,21 @@ func TestReadmeExample(t *testing.T) {
 		}
 	}
 }
+
+func TestUnparsableDockerfileDegrades(t *testing.T) {
+	inRoot(t)
+	bad := filepath.Join(t.TempDir(), "Dockerfile")
+	os.WriteFile(bad, []byte("FROM\nRUN [\n"), 0o644)
+	code, out, stderr := run(t, "--format", "json", "--dockerfile", bad, "oci-archive:testdata/demo/base.tar", "oci-archive:testdata/demo/head.tar")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "does not parse") {
+		t.Errorf("stderr does not say the Dockerfile did not parse: %q", stderr)
+	}
+	var r analyze.Report
+	json.Unmarshal([]byte(out), &r)
+	if r.Summary.RebuiltLayers != 3 || r.Steps[6].Line != 0 {
+		t.Errorf("summary %+v, step 7 line %d", r.Summary, r.Steps[6].Line)
+	}
+}

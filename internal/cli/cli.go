@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/layerdiff/layerdiff/analyze"
 	"github.com/layerdiff/layerdiff/internal/changes"
@@ -72,6 +73,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		maxLayers    string
 		minReuse     string
 		showVersion  bool
+		timeout      time.Duration
 	)
 	fs.StringVar(&opts.Platform, "platform", "linux/amd64", "`os/arch` (or os/arch/variant) to pick from a multi-platform image")
 	fs.StringVar(&opts.Dockerfile, "dockerfile", "", "`path` of the Dockerfile (default CONTEXT/Dockerfile)")
@@ -85,6 +87,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&maxBytes, "max-rebuilt-bytes", "", "gate: fail when more than `size` is rebuilt (250MB, 1.5GiB, bytes)")
 	fs.StringVar(&maxLayers, "max-rebuilt-layers", "", "gate: fail when more than `n` layers are rebuilt")
 	fs.StringVar(&minReuse, "min-reuse", "", "gate: fail when less than `percent` of the head's bytes are cached")
+	fs.DurationVar(&timeout, "timeout", 2*time.Minute, "give up reading the images after `duration` (e.g. 30s, 5m)")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 
 	positional, err := parseInterspersed(fs, args)
@@ -117,7 +120,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 	}
 
+	if timeout <= 0 {
+		return fail("--timeout %s: want a positive duration such as 30s or 2m", timeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	r, err := Analyze(ctx, opts)
+	if errors.Is(err, context.DeadlineExceeded) || (err != nil && ctx.Err() != nil) {
+		return fail("reading the images took longer than --timeout %s", timeout)
+	}
 	if err != nil {
 		return fail("%s", analyze.Redact(oneLine(err)))
 	}

@@ -61,7 +61,7 @@ func Analyze(in Input) (*Report, error) {
 	head, warnings := entriesOf(in.Head, "head")
 	r.Warnings = append(r.Warnings, warnings...)
 	a.collectSecrets(head)
-	hb, stage, mapped := boundary(head, in.Dockerfile)
+	hb, mapped := boundary(head, in.Dockerfile, true)
 	switch {
 	case in.Dockerfile != nil && !mapped:
 		r.Warnings = append(r.Warnings, "the Dockerfile does not match the head image's history (was it built from another Dockerfile?): steps are not mapped to Dockerfile lines")
@@ -69,10 +69,6 @@ func Analyze(in Input) (*Report, error) {
 		r.Warnings = append(r.Warnings, "no Dockerfile: steps are not mapped to Dockerfile lines and steps from the base image are not told apart")
 	}
 	if mapped {
-		for i := hb; i < len(head); i++ {
-			head[i].cmd = &stage.Commands[i-hb]
-			head[i].stage = stage
-		}
 		a.format = formatOf(head[hb:])
 	}
 	if !changes.known && in.Base != nil {
@@ -184,7 +180,24 @@ func (a *analysis) ownChange(h *entry, b *entry) change {
 	return change{kind: CauseBuildArg, detail: a.red.redact(label + strings.Join(parts, ", ")), argNames: names}
 }
 
-func quote(s string) string { return "`" + s + "`" }
+// quote marks s as code in a detail, CommonMark-style: the fence is longer than any backtick run
+// in s, so renderers can tell the code apart from the text around it.
+func quote(s string) string {
+	longest, run := 0, 0
+	for _, c := range s {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if longest > 0 {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
 
 // affectsRun reports whether a change to a step that makes no layer invalidates the cache of
 // later steps: BuildKit keys RUN on the environment, user, shell and working directory, but
@@ -447,7 +460,7 @@ func (a *analysis) alignSegments(head, base []entry, hb int) []int {
 	if df == nil {
 		df = a.in.Dockerfile
 	}
-	bb, _, ok := boundary(base, df)
+	bb, ok := boundary(base, df, false)
 	if hb == 0 || !ok {
 		return align(head, base)
 	}

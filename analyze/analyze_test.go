@@ -327,3 +327,17 @@ func TestAnalyzeRemovedInstruction(t *testing.T) {
 		t.Errorf("detail = %q", d)
 	}
 }
+
+func TestAnalyzeStageBuiltFromStage(t *testing.T) {
+	df := mustDockerfile(t, "FROM alpine AS deps\nCOPY go.mod ./\nRUN go mod download\n\nFROM deps\nCOPY . .\nRUN go build\n")
+	build := func(ref, mod, src string) *Image {
+		return img(ref, L("ADD alpine.tar / # buildkit", "alpine"),
+			L("COPY go.mod ./ # buildkit", "mod"+mod), L("RUN /bin/sh -c go mod download # buildkit", "dl"+mod),
+			L("COPY . . # buildkit", "src"+mod+src), L("RUN /bin/sh -c go build # buildkit", "bin"+mod+src))
+	}
+	r, _ := Analyze(Input{Base: build("b", "1", "1"), Head: build("h", "2", "1"), Dockerfile: df, Changes: &Changes{Files: []string{"go.mod"}}})
+	checkSteps(t, r, "cached", "sources@2", "parent@2", "sources@4", "parent@2")
+	if r.Steps[0].Origin != OriginBaseImage || r.Steps[1].Origin != OriginDockerfile || r.Steps[1].Stage != "deps" || r.Steps[1].Line != 2 || r.Steps[3].Line != 6 {
+		t.Errorf("stage mapping wrong:\n%s", dump(r))
+	}
+}

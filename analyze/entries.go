@@ -81,13 +81,15 @@ func chainID(below string, l *ImageLayer) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// boundary finds where the Dockerfile's stage begins in the history: the entries before it come
+// boundary finds where the Dockerfile's steps begin in the history: the entries before it come
 // from the FROM image. Every instruction but FROM records one history entry (BuildKit, the
-// classic builder and buildah alike), so the stage's commands are the history's tail. The last
-// stage is tried first; an earlier one matches a build with --target.
-func boundary(entries []entry, df *Dockerfile) (int, *Stage, bool) {
+// classic builder and buildah alike), so the built stage's commands are the history's tail. The
+// last stage is tried first; an earlier one matches a build with --target. A stage built FROM
+// another stage continues below into that stage's commands. With mapTo set, the matched entries
+// get their commands and stages.
+func boundary(entries []entry, df *Dockerfile, mapTo bool) (int, bool) {
 	if df == nil {
-		return 0, nil, false
+		return 0, false
 	}
 	for s := len(df.Stages) - 1; s >= 0; s-- {
 		st := &df.Stages[s]
@@ -95,9 +97,21 @@ func boundary(entries []entry, df *Dockerfile) (int, *Stage, bool) {
 		if start < 0 || !tailMatches(entries[start:], st.Commands) {
 			continue
 		}
-		return start, st, true
+		for {
+			if mapTo {
+				for i := range st.Commands {
+					entries[start+i].cmd = &st.Commands[i]
+					entries[start+i].stage = st
+				}
+			}
+			parent := df.stage(st.BaseName, st.Index)
+			if parent == nil || start-len(parent.Commands) < 0 || !tailMatches(entries[start-len(parent.Commands):start], parent.Commands) {
+				return start, true
+			}
+			st, start = parent, start-len(parent.Commands)
+		}
 	}
-	return 0, nil, false
+	return 0, false
 }
 
 func tailMatches(entries []entry, cmds []Command) bool {

@@ -61,6 +61,12 @@ func Markdown(r *analyze.Report, opts MarkdownOptions) string {
 	}
 	b.WriteString("\n\n")
 
+	if r.Base != nil && len(r.Summary.RootCauses) == 0 && !gatesFailed(r) {
+		// Everything cached: the verdict is the whole story.
+		b.WriteString(footer(r, opts))
+		return capped(b.String(), opts)
+	}
+
 	for _, s := range r.Suggestions {
 		fmt.Fprintf(&b, "**Fix** (step %d%s): %s\n", s.Step, lineSuffix(s.Line), codeSpans(s.Message))
 		if s.Example != "" {
@@ -90,11 +96,23 @@ func Markdown(r *analyze.Report, opts MarkdownOptions) string {
 	b.WriteString("\n</details>\n\n")
 
 	b.WriteString(footer(r, opts))
-	out := b.String()
+	return capped(b.String(), opts)
+}
+
+func capped(out string, opts MarkdownOptions) string {
 	if opts.MaxBytes > 0 && len(out) > opts.MaxBytes {
-		out = truncate(out, opts)
+		return truncate(out, opts)
 	}
 	return out
+}
+
+func gatesFailed(r *analyze.Report) bool {
+	for _, g := range r.Gates {
+		if !g.Passed {
+			return true
+		}
+	}
+	return false
 }
 
 func markdownRow(rw row) string {
@@ -117,26 +135,90 @@ func markdownRow(rw row) string {
 	return fmt.Sprintf("| %s | %s | %s | rebuilt | %s |\n", rw.label(), mdsafe.Code(truncateText(st.Instruction, 120)), size, codeSpans(whyCell(&st)))
 }
 
-// codeSpans renders text whose `backticked` parts are code: each part is escaped on its own.
+// codeSpans renders text whose code spans (CommonMark: a run of n backticks up to the next run
+// of exactly n) are code: each part is escaped on its own, so untrusted text inside a span can't
+// end it early. Our own **bold** markers around a cause kind stay bold.
 func codeSpans(s string) string {
-	parts := strings.Split(s, "`")
-	if len(parts)%2 == 0 { // an unpaired backtick: treat it all as text
-		return mdsafe.Escape(s)
-	}
 	var b strings.Builder
-	for i, p := range parts {
-		switch {
-		case i%2 == 1:
-			b.WriteString(mdsafe.Code(truncateText(p, 200)))
-		case strings.HasPrefix(p, "**") && strings.Contains(p[2:], "**"):
-			// Our own bold markers around a cause kind.
-			kind, rest, _ := strings.Cut(p[2:], "**")
-			b.WriteString("**" + mdsafe.Escape(kind) + "**" + mdsafe.Escape(rest))
-		default:
-			b.WriteString(mdsafe.Escape(p))
+	text := func(t string) {
+		for {
+			i := strings.Index(t, "**")
+			j := -1
+			if i >= 0 {
+				j = strings.Index(t[i+2:], "**")
+			}
+			if j < 0 {
+				b.WriteString(mdsafe.Escape(t))
+				return
+			}
+			b.WriteString(mdsafe.Escape(t[:i]) + "**" + mdsafe.Escape(t[i+2:i+2+j]) + "**")
+			t = t[i+2+j+2:]
 		}
 	}
+	for s != "" {
+		open := strings.IndexByte(s, '`')
+		if open < 0 {
+			text(s)
+			break
+		}
+		n := backtickRun(s[open:])
+		end := closingRun(s[open+n:], n)
+		if end < 0 {
+			text(s)
+			break
+		}
+		text(s[:open])
+		inner := s[open+n : open+n+end]
+		if len(inner) > 2 && inner[0] == ' ' && inner[len(inner)-1] == ' ' && strings.Trim(inner, " ") != "" {
+			inner = inner[1 : len(inner)-1]
+		}
+		b.WriteString(mdsafe.Code(truncateText(inner, 200)))
+		s = s[open+n+end+n:]
+	}
 	return b.String()
+}
+
+func backtickRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] == '`' {
+		n++
+	}
+	return n
+}
+
+// closingRun finds the next run of exactly n backticks in s.
+func closingRun(s string, n int) int {
+	for i := 0; i < len(s); {
+		if s[i] != '`' {
+			i++
+			continue
+		}
+		run := backtickRun(s[i:])
+		if run == n {
+			return i
+		}
+		i += run
+	}
+	return -1
+}
+
+// code wraps s as a code span for codeSpans, with a fence longer than any backtick run in it.
+func code(s string) string {
+	longest := 0
+	for i := 0; i < len(s); {
+		if s[i] == '`' {
+			run := backtickRun(s[i:])
+			longest = max(longest, run)
+			i += run
+			continue
+		}
+		i++
+	}
+	fence := strings.Repeat("`", longest+1)
+	if longest > 0 {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
 }
 
 func lineLink(r *analyze.Report, st *analyze.Step, opts MarkdownOptions) string {

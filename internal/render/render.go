@@ -41,11 +41,11 @@ func rootStep(r *analyze.Report, rc analyze.RootCause) *analyze.Step {
 // wrapped in backticks for the caller to escape.
 func reason(st *analyze.Step) string {
 	c := st.Cause
-	instr := "`" + st.Instruction + "`"
+	instr := code(st.Instruction)
 	switch c.Kind {
 	case analyze.CauseSources:
 		if len(c.Files) > 0 {
-			files := "`" + c.Files[0] + "`"
+			files := code(c.Files[0])
 			if len(c.Files) > 1 {
 				files += fmt.Sprintf(" and %d more files", len(c.Files)-1)
 			}
@@ -86,7 +86,11 @@ func whyCell(st *analyze.Step) string {
 	}
 	detail := c.Detail
 	if c.Kind == analyze.CauseSources && len(c.Files) > 0 {
-		detail = "`" + strings.Join(firstN(c.Files, 3), "`, `") + "`"
+		var quoted []string
+		for _, f := range firstN(c.Files, 3) {
+			quoted = append(quoted, code(f))
+		}
+		detail = strings.Join(quoted, ", ")
 		if len(c.Files) > 3 {
 			detail += fmt.Sprintf(" and %d more", len(c.Files)-3)
 		}

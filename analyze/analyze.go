@@ -290,6 +290,10 @@ func (a *analysis) explain(head, base []entry, hb int) {
 				if e.layer != nil && chainRoot == 0 {
 					chainRoot = baseRoot
 				}
+				if e.layer == nil && own.kind != "" {
+					// A new ENV or USER in the FROM image reaches the Dockerfile's RUN steps too.
+					envChanges = append(envChanges, envChange{step: baseRoot, kind: e.in.Kind})
+				}
 			}
 		} else if e.layer == nil {
 			switch own.kind {

@@ -341,3 +341,12 @@ func TestAnalyzeStageBuiltFromStage(t *testing.T) {
 		t.Errorf("stage mapping wrong:\n%s", dump(r))
 	}
 }
+
+func TestAnalyzeBaseImageEnvChange(t *testing.T) {
+	df := mustDockerfile(t, "FROM base\nCOPY a /a\nRUN make\n")
+	build := func(ref, env, out string) *Image {
+		return img(ref, L("COPY busybox /bin/ # buildkit", "bb"), E("ENV BASEVAR="+env), L("COPY a /a # buildkit", "a"), L("RUN /bin/sh -c make # buildkit", "make"+out))
+	}
+	r, _ := Analyze(Input{Base: build("b", "1", "1"), Head: build("h", "2", "2"), Dockerfile: df, Changes: &Changes{}})
+	checkSteps(t, r, "cached", "base-image@2", "cached", "parent@2")
+}

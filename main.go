@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/layerdiff/layerdiff/internal/action"
 	"github.com/layerdiff/layerdiff/internal/cli"
 )
 
@@ -18,7 +19,14 @@ var demo embed.FS
 func main() {
 	cli.Demo, _ = fs.Sub(demo, "testdata/demo")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	var code int
+	if os.Getenv("GITHUB_ACTIONS") == "true" && len(os.Args) == 1 {
+		// As a container action GitHub runs the entrypoint with no arguments; inputs come from
+		// INPUT_* variables.
+		code = action.Run(ctx, os.Getenv, os.Stdout, os.Stderr)
+	} else {
+		code = cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }

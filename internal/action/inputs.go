@@ -1,0 +1,104 @@
+package action
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	githubactions "github.com/sethvargo/go-githubactions"
+
+	"github.com/layerdiff/layerdiff/analyze"
+	"github.com/layerdiff/layerdiff/internal/github"
+)
+
+// Comment modes of the `comment` input.
+const (
+	CommentOnRebuild = "on-rebuild"
+	CommentAlways    = "always"
+	CommentNever     = "never"
+)
+
+// DefaultCommentKey is the `comment-key` when none is given.
+const DefaultCommentKey = "default"
+
+// inputs are the action's inputs as action.yml declares them.
+type inputs struct {
+	BaseImage, HeadImage string
+	Dockerfile, Context  string
+	Platform             string
+	Token                string
+	Comment              string
+	CommentKey           string
+	Limits               analyze.Limits
+	Username, Password   string
+	ReportFile           string
+}
+
+// inputError names the input that is wrong; it ends the run with exit status 2.
+type inputError struct {
+	input string
+	msg   string
+}
+
+func (e *inputError) Error() string { return fmt.Sprintf("input %s: %s", e.input, e.msg) }
+
+// readInputs reads and checks every input. The runner passes `with:` values as INPUT_<NAME> with
+// the name upper-cased and its hyphens kept (INPUT_BASE-IMAGE); GetInput does exactly that.
+func readInputs(a *githubactions.Action) (inputs, error) {
+	in := inputs{
+		BaseImage:  a.GetInput("base-image"),
+		HeadImage:  a.GetInput("head-image"),
+		Dockerfile: a.GetInput("dockerfile"),
+		Context:    a.GetInput("context"),
+		Platform:   a.GetInput("platform"),
+		Token:      a.GetInput("github-token"),
+		Comment:    strings.ToLower(a.GetInput("comment")),
+		CommentKey: a.GetInput("comment-key"),
+		Username:   a.GetInput("registry-username"),
+		Password:   a.GetInput("registry-password"),
+		ReportFile: a.GetInput("report-file"),
+	}
+	if in.Comment == "" {
+		in.Comment = CommentOnRebuild
+	}
+	switch in.Comment {
+	case CommentOnRebuild, CommentAlways, CommentNever:
+	default:
+		return in, &inputError{"comment", fmt.Sprintf("%q is not one of on-rebuild, always, never", in.Comment)}
+	}
+	if in.CommentKey != "" && !github.ValidKey(in.CommentKey) {
+		return in, &inputError{"comment-key", fmt.Sprintf("%q: use up to 100 letters, digits and . _ / : @ + - (no \"--\")", in.CommentKey)}
+	}
+	if in.HeadImage == "" && in.ReportFile == "" {
+		return in, &inputError{"head-image", "required (or report-file, to post an existing report)"}
+	}
+	if (in.Username == "") != (in.Password == "") {
+		return in, &inputError{"registry-username", "registry-username and registry-password go together"}
+	}
+	if v := a.GetInput("max-rebuilt-bytes"); v != "" {
+		n, err := analyze.ParseSize(v)
+		if err != nil || n < 0 {
+			return in, &inputError{"max-rebuilt-bytes", fmt.Sprintf("%q is not a size such as 250MB or 1.5GiB", v)}
+		}
+		in.Limits.MaxRebuiltBytes, in.Limits.HasMaxRebuiltBytes = n, true
+	}
+	if v := a.GetInput("max-rebuilt-layers"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return in, &inputError{"max-rebuilt-layers", fmt.Sprintf("%q is not a whole number of layers", v)}
+		}
+		in.Limits.MaxRebuiltLayers, in.Limits.HasMaxRebuiltLayers = n, true
+	}
+	if v := a.GetInput("min-reuse"); v != "" {
+		f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(v, "%")), 64)
+		if err != nil || f < 0 || f > 100 {
+			return in, &inputError{"min-reuse", fmt.Sprintf("%q is not a percentage between 0 and 100", v)}
+		}
+		in.Limits.MinReuse, in.Limits.HasMinReuse = f, true
+	}
+	return in, nil
+}
+
+func (in inputs) hasLimits() bool {
+	return in.Limits.HasMaxRebuiltBytes || in.Limits.HasMaxRebuiltLayers || in.Limits.HasMinReuse
+}

@@ -516,6 +516,12 @@ func (a *analysis) summarize() {
 	s := &r.Summary
 	s.Steps = len(r.Steps)
 	s.RootCauses = []RootCause{}
+	baseBlobs := map[string]bool{}
+	if a.in.Base != nil {
+		for _, l := range a.in.Base.Layers {
+			baseBlobs[l.Digest] = true
+		}
+	}
 	for _, st := range r.Steps {
 		if st.Layer != nil {
 			s.Layers++
@@ -525,6 +531,9 @@ func (a *analysis) summarize() {
 			} else {
 				s.RebuiltLayers++
 				s.RebuiltBytes += st.Layer.Size
+				if !baseBlobs[st.Layer.Digest] {
+					s.TransferBytes += st.Layer.Size
+				}
 			}
 		}
 		if st.Cause != nil && st.Cause.RootStep == st.Index {

@@ -175,8 +175,8 @@ func TestAnalyzeReadmeUnderBroadCopy(t *testing.T) {
 	r, _ = Analyze(Input{Base: build("b", "1"), Head: build("h", "2"), Dockerfile: df,
 		Changes: &Changes{Files: []string{"app/README.md"}, Context: "app"}})
 	checkSteps(t, r, "cached", "sources@2", "parent@2", "parent@2")
-	if f := r.Steps[1].Cause.Files; len(f) != 1 || f[0] != "README.md" {
-		t.Errorf("files are not context-relative: %v", f)
+	if f := r.Steps[1].Cause.Files; len(f) != 1 || f[0] != "app/README.md" {
+		t.Errorf("files are not named as the pull request shows them: %v", f)
 	}
 }
 
@@ -349,4 +349,14 @@ func TestAnalyzeBaseImageEnvChange(t *testing.T) {
 	}
 	r, _ := Analyze(Input{Base: build("b", "1", "1"), Head: build("h", "2", "2"), Dockerfile: df, Changes: &Changes{}})
 	checkSteps(t, r, "cached", "base-image@2", "cached", "parent@2")
+}
+
+func TestAnalyzeTransferBytes(t *testing.T) {
+	base := img("b", L("COPY a / # buildkit", "a-1"), L("COPY b /b # buildkit", "b"))
+	head := img("h", L("COPY a / # buildkit", "a-22"), L("COPY b /b # buildkit", "b"))
+	r, _ := Analyze(Input{Base: base, Head: head, Changes: &Changes{Files: []string{"a"}}})
+	checkSteps(t, r, "sources@1", "parent@1")
+	if s := r.Summary; s.RebuiltBytes != 5 || s.TransferBytes != 4 {
+		t.Errorf("rebuilt %d bytes, transfer %d; want 5 and 4 (layer b's blob is already in the base)", s.RebuiltBytes, s.TransferBytes)
+	}
 }

@@ -50,12 +50,16 @@ type ImageInfo struct {
 
 // Summary holds the headline numbers.
 type Summary struct {
-	Steps         int         `json:"steps"`
-	Layers        int         `json:"layers"`
-	CachedLayers  int         `json:"cachedLayers"`
-	RebuiltLayers int         `json:"rebuiltLayers"`
-	CachedBytes   int64       `json:"cachedBytes"`
-	RebuiltBytes  int64       `json:"rebuiltBytes"`
+	Steps         int   `json:"steps"`
+	Layers        int   `json:"layers"`
+	CachedLayers  int   `json:"cachedLayers"`
+	RebuiltLayers int   `json:"rebuiltLayers"`
+	CachedBytes   int64 `json:"cachedBytes"`
+	RebuiltBytes  int64 `json:"rebuiltBytes"`
+	// TransferBytes are the rebuilt bytes whose blobs the base image does not already have: what
+	// a push and a pull really cost. A rebuilt step can reproduce its old blob byte for byte
+	// (COPY --link, a RUN that writes nothing), which costs no transfer.
+	TransferBytes int64       `json:"transferBytes"`
 	Reuse         float64     `json:"reuse"`
 	RootCauses    []RootCause `json:"rootCauses"`
 }

@@ -23,6 +23,10 @@ type Changes struct {
 type contextFiles struct {
 	known   bool
 	files   []string // relative to the context, sorted, not ignored
+	// repoPath names each of files as the pull request shows it, relative to the repository.
+	repoPath map[string]string
+	// contextPath is the reverse of repoPath.
+	contextPath map[string]string
 	ignored []string // in the context but excluded by .dockerignore
 	outside int      // changed files outside the context
 }
@@ -31,7 +35,7 @@ func mapChanges(c *Changes) (contextFiles, error) {
 	if c == nil {
 		return contextFiles{}, nil
 	}
-	out := contextFiles{known: true}
+	out := contextFiles{known: true, repoPath: map[string]string{}, contextPath: map[string]string{}}
 	var ignore *patternmatcher.PatternMatcher
 	if len(c.Ignore) > 0 {
 		pm, err := patternmatcher.New(c.Ignore)
@@ -61,6 +65,8 @@ func mapChanges(c *Changes) (contextFiles, error) {
 			}
 		}
 		out.files = append(out.files, rel)
+		out.repoPath[rel] = f
+		out.contextPath[f] = rel
 	}
 	sort.Strings(out.files)
 	out.files = compactStrings(out.files)
@@ -124,8 +130,8 @@ func (m sourceMatcher) matches(file string) bool {
 	return err == nil && ok
 }
 
-// feeding returns the changed context files that feed a step, and the stages it reached them
-// through. Without a Dockerfile command it falls back to the sources BuildKit records in the
+// feeding returns the changed files that feed a step, named relative to the repository as the
+// pull request shows them, and the stages it reached them through. Without a Dockerfile command it falls back to the sources BuildKit records in the
 // history text.
 func (a *analysis) feeding(e *entry) (files []string, via []string) {
 	if !a.changes.known {
@@ -144,7 +150,7 @@ func (a *analysis) feeding(e *entry) (files []string, via []string) {
 		for _, f := range a.changes.files {
 			if m.matches(f) && !seen[f] {
 				seen[f] = true
-				files = append(files, f)
+				files = append(files, a.changes.repoPath[f])
 				hit = true
 			}
 		}

@@ -192,12 +192,20 @@ func allManifests(files, manifests []string) bool {
 	return true
 }
 
+func (a *analysis) contextRelative(repoPath string) string {
+	if rel, ok := a.changes.contextPath[repoPath]; ok {
+		return rel
+	}
+	return repoPath
+}
+
 func (a *analysis) suggestDockerignore(st Step) {
 	var unneeded, patterns []string
 	for _, f := range st.Cause.Files {
 		if isNotNeeded(f) {
 			unneeded = append(unneeded, f)
-			if p := dockerignorePattern(f); !contains(patterns, p) {
+			// .dockerignore patterns are relative to the context.
+			if p := dockerignorePattern(a.contextRelative(f)); !contains(patterns, p) {
 				patterns = append(patterns, p)
 			}
 		}

@@ -12,14 +12,14 @@ func verdict(r *analyze.Report) string {
 	s := r.Summary
 	switch {
 	case r.Base == nil:
-		return fmt.Sprintf("No base image to compare with: all %d layers are new · %s to push and pull", s.Layers, analyze.FormatBytes(s.RebuiltBytes))
+		return fmt.Sprintf("No base image to compare with: all %d layers are new · %s to push and pull", s.Layers, analyze.FormatBytes(s.TransferBytes))
 	case s.RebuiltLayers == 0 && len(s.RootCauses) == 0:
 		return fmt.Sprintf("All %d layers cached · nothing to push or pull", s.Layers)
 	case s.RebuiltLayers == 0:
 		return fmt.Sprintf("No layer rebuilt · %d metadata step(s) changed", len(s.RootCauses))
 	}
 	return fmt.Sprintf("%d of %d layers rebuilt · %s to push and pull · %s of the image reused",
-		s.RebuiltLayers, s.Layers, analyze.FormatBytes(s.RebuiltBytes), formatReuse(s.Reuse))
+		s.RebuiltLayers, s.Layers, analyze.FormatBytes(s.TransferBytes), formatReuse(s.Reuse))
 }
 
 func formatReuse(p float64) string {

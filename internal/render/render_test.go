@@ -34,6 +34,7 @@ func report(steps int, rebuiltFrom int) *analyze.Report {
 		} else {
 			r.Summary.RebuiltLayers++
 			r.Summary.RebuiltBytes += 1000
+			r.Summary.TransferBytes += 1000
 		}
 	}
 	if rebuiltFrom > 0 {

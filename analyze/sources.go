@@ -21,14 +21,14 @@ type Changes struct {
 
 // contextFiles are the changed files as the builder sees them.
 type contextFiles struct {
-	known   bool
-	files   []string // relative to the context, sorted, not ignored
+	known bool
+	files []string // relative to the context, sorted, not ignored
 	// repoPath names each of files as the pull request shows it, relative to the repository.
 	repoPath map[string]string
 	// contextPath is the reverse of repoPath.
 	contextPath map[string]string
-	ignored []string // in the context but excluded by .dockerignore
-	outside int      // changed files outside the context
+	ignored     []string // in the context but excluded by .dockerignore
+	outside     int      // changed files outside the context
 }
 
 func mapChanges(c *Changes) (contextFiles, error) {

@@ -58,6 +58,9 @@ func Analyze(in Input) (*Report, error) {
 		r.Base = info(in.Base)
 	}
 
+	if uncompressed(in.Head) {
+		r.Warnings = append(r.Warnings, "the head image's layer sizes are uncompressed (read from the Docker daemon or an uncompressed archive): a registry push and pull would move fewer bytes")
+	}
 	head, warnings := entriesOf(in.Head, "head")
 	r.Warnings = append(r.Warnings, warnings...)
 	a.collectSecrets(head)
@@ -95,6 +98,17 @@ func info(img *Image) *ImageInfo {
 	return &ImageInfo{Reference: img.Reference, Digest: img.Digest, Platform: img.Platform, Layers: len(img.Layers), Size: size}
 }
 
+// uncompressed reports whether the image's layers are plain tars, whose sizes overstate what a
+// registry moves.
+func uncompressed(img *Image) bool {
+	for _, l := range img.Layers {
+		if strings.HasSuffix(l.MediaType, ".tar") {
+			return true
+		}
+	}
+	return false
+}
+
 // formatOf is the builder format most of the entries were written in.
 func formatOf(entries []entry) string {
 	counts := map[string]int{}
@@ -115,6 +129,25 @@ func (a *analysis) collectSecrets(entries []entry) {
 		for _, arg := range e.in.Args {
 			if IsSecretName(arg.Name) {
 				a.red.add(arg.Value)
+			}
+		}
+		// A value with blanks is ambiguous in the unquoted history: redact every reading of it,
+		// and, when a value even holds " X=", the values of the other args it may run into.
+		region := e.in.argRegion()
+		candidates := secretValueCandidates(region)
+		for _, v := range candidates {
+			a.red.add(v)
+		}
+		if len(candidates) > 0 && len(pairStart.FindAllStringIndex(region, -1)) > len(e.in.Args) {
+			// Which "X=" is a pair and which is inside a value can't be told: the names and
+			// values of every pair may be pieces of a secret.
+			for _, arg := range e.in.Args {
+				a.red.add(arg.Value)
+			}
+			for _, m := range pairStart.FindAllStringSubmatch(region, -1) {
+				if !IsSecretName(m[1]) {
+					a.red.add(m[1])
+				}
 			}
 		}
 		if e.in.Kind == "ENV" {
@@ -447,6 +480,9 @@ func (a *analysis) instructionText(e *entry) string {
 		return e.cmd.Text
 	}
 	text := e.in.Text()
+	if strings.TrimSpace(text) == "" {
+		return "(no instruction recorded)"
+	}
 	if first, _, ok := strings.Cut(text, "\n"); ok {
 		text = first + " …"
 	}
@@ -547,6 +583,14 @@ func (a *analysis) summarize() {
 	s.Reuse = 100
 	if total > 0 {
 		s.Reuse = math.Round(float64(s.CachedBytes)/float64(total)*10000) / 100
+		// Rounding must not claim "100%" while something was rebuilt, nor "0%" while something
+		// was cached.
+		if s.RebuiltBytes > 0 {
+			s.Reuse = math.Min(s.Reuse, 99.99)
+		}
+		if s.CachedBytes > 0 {
+			s.Reuse = math.Max(s.Reuse, 0.01)
+		}
 	}
 	sort.SliceStable(s.RootCauses, func(i, j int) bool { return s.RootCauses[i].Step < s.RootCauses[j].Step })
 }

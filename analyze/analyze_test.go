@@ -360,3 +360,26 @@ func TestAnalyzeTransferBytes(t *testing.T) {
 		t.Errorf("rebuilt %d bytes, transfer %d; want 5 and 4 (layer b's blob is already in the base)", s.RebuiltBytes, s.TransferBytes)
 	}
 }
+
+func TestNoNarrowCopyWhenManifestsComeFirst(t *testing.T) {
+	df := mustDockerfile(t, "FROM golang AS build\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\nRUN go build -o /out/app .\n")
+	build := func(ref, src string) *Image {
+		return img(ref, L("COPY go.mod go.sum ./ # buildkit", "mod"), L("RUN /bin/sh -c go mod download # buildkit", "dl"),
+			L("COPY . . # buildkit", "src"+src), L("RUN /bin/sh -c go build -o /out/app . # buildkit", "bin"+src))
+	}
+	r, _ := Analyze(Input{Base: build("b", "1"), Head: build("h", "2"), Dockerfile: df, Changes: &Changes{Files: []string{"main.go"}}})
+	checkSteps(t, r, "cached", "cached", "sources@3", "parent@3")
+	if len(r.Suggestions) != 0 {
+		t.Errorf("a Dockerfile that copies go.mod first got suggestions: %+v", r.Suggestions)
+	}
+}
+
+func TestReuseNeverRoundsToAllOrNothing(t *testing.T) {
+	big := strings.Repeat("x", 100000)
+	base := img("b", L("", big), L("RUN /bin/sh -c a # buildkit", "a1"))
+	head := img("h", L("", big), L("RUN /bin/sh -c a # buildkit", "a2"))
+	r, _ := Analyze(Input{Base: base, Head: head, Changes: &Changes{}})
+	if r.Summary.Reuse != 99.99 || r.Steps[0].Instruction != "(no instruction recorded)" {
+		t.Errorf("reuse %v, instruction %q", r.Summary.Reuse, r.Steps[0].Instruction)
+	}
+}

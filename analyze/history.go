@@ -50,6 +50,10 @@ var (
 	classicSource = regexp.MustCompile(`^((?:dir|file|multi):[0-9a-f]+)\s+in\s+(.*)$`)
 	argPrefix     = regexp.MustCompile(`^\|(\d+)\s+`)
 	argName       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+	// pairStart is where a NAME=value pair begins in a run of pairs.
+	pairStart = regexp.MustCompile(`(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=`)
+	// shellAfterArgs is the shell that starts a RUN's command after its build-arg pairs.
+	shellAfterArgs = regexp.MustCompile(`\s(?:/\S*/)?(?:sh|bash|ash|dash|zsh)\s+(?:(?:-o\s+\S+|-[a-zA-Z]+)\s+)*-c\s`)
 )
 
 // ParseCreatedBy understands one history entry's created_by text (and comment) as BuildKit,
@@ -142,6 +146,13 @@ func cutArgPrefix(s string) ([]BuildArg, string) {
 		return nil, s
 	}
 	rest := s[len(m[0]):]
+	// The pairs are unquoted, so a value may hold blanks: when a shell follows them, everything
+	// before it is the n pairs, split where each NAME= begins.
+	if loc := shellAfterArgs.FindStringIndex(rest); loc != nil {
+		if args := splitPairs(rest[:loc[0]], n); args != nil {
+			return args, strings.TrimLeft(rest[loc[0]:], " ")
+		}
+	}
 	var args []BuildArg
 	for len(args) < n && argName.MatchString(rest) {
 		word, after, _ := strings.Cut(rest, " ")
@@ -152,12 +163,90 @@ func cutArgPrefix(s string) ([]BuildArg, string) {
 	return args, rest
 }
 
-// parseArgPairs reads ARG's "A=1 B" into pairs; a name without a value has an empty Value.
+// splitPairs splits "A=1 B=x y" into n pairs at each NAME= that follows a blank; nil when the
+// text does not start with a pair or holds fewer than n.
+func splitPairs(region string, n int) []BuildArg {
+	locs := pairStart.FindAllStringSubmatchIndex(region, -1)
+	if n == 0 || len(locs) < n || locs[0][2] != 0 {
+		return nil
+	}
+	args := make([]BuildArg, 0, n)
+	for i := 0; i < n; i++ {
+		end := len(region)
+		if i+1 < n {
+			end = locs[i+1][0]
+		}
+		name, value, _ := strings.Cut(strings.TrimSpace(region[locs[i][2]:end]), "=")
+		args = append(args, BuildArg{Name: name, Value: value})
+	}
+	return args
+}
+
+// argRegion is the text that holds an entry's build-arg pairs: ARG's body, or a RUN's "|N …"
+// prefix up to its shell.
+func (in Instruction) argRegion() string {
+	switch in.Kind {
+	case "ARG":
+		return in.Body
+	case "RUN":
+		i := strings.Index(in.Raw, "|")
+		if i < 0 {
+			return ""
+		}
+		m := argPrefix.FindStringIndex(in.Raw[i:])
+		if m == nil {
+			return ""
+		}
+		rest := in.Raw[i+m[1]:]
+		if loc := shellAfterArgs.FindStringIndex(rest); loc != nil {
+			return rest[:loc[0]]
+		}
+		return rest
+	}
+	return ""
+}
+
+// secretValueCandidates returns every reading of the values of secret-looking args in a run of
+// unquoted pairs: a value may hold blanks and even " X=", so the text up to each later NAME= is
+// a value to redact.
+func secretValueCandidates(pairs string) []string {
+	locs := pairStart.FindAllStringSubmatchIndex(pairs, -1)
+	var out []string
+	for i, l := range locs {
+		if !IsSecretName(pairs[l[2]:l[3]]) {
+			continue
+		}
+		for j := i + 1; j <= len(locs); j++ {
+			end := len(pairs)
+			if j < len(locs) {
+				end = locs[j][0]
+			}
+			if v := strings.TrimSpace(pairs[l[3]+1 : end]); v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// parseArgPairs reads ARG's "A=1 B" into pairs; a name without a value has an empty Value. The
+// value of a secret-looking name runs to the next NAME=, since an unquoted value with blanks
+// must not show its words as arg names.
 func parseArgPairs(body string) []BuildArg {
 	var args []BuildArg
-	for _, word := range strings.Fields(body) {
-		name, value, _ := strings.Cut(word, "=")
+	rest := strings.TrimSpace(body)
+	for rest != "" {
+		word, after, _ := strings.Cut(rest, " ")
+		name, value, hasValue := strings.Cut(word, "=")
+		if hasValue && IsSecretName(name) {
+			end := len(rest)
+			if loc := pairStart.FindStringIndex(rest[len(word):]); loc != nil {
+				end = len(word) + loc[0]
+			}
+			value, after = strings.TrimSpace(rest[len(name)+1:end]), rest[end:]
+		}
 		args = append(args, BuildArg{Name: name, Value: strings.Trim(value, `"'`)})
+		rest = strings.TrimSpace(after)
 	}
 	return args
 }

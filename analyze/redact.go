@@ -37,11 +37,12 @@ func (r *redactor) add(value string) {
 }
 
 func (r *redactor) redact(s string) string {
-	s = redactPairs(s)
+	// Whole values first: replacing NAME=value pairs first would cut a value with blanks at its
+	// first blank and leave the rest for all to see.
 	for _, v := range r.values {
 		s = strings.ReplaceAll(s, v, Redacted)
 	}
-	return s
+	return redactPairs(s)
 }
 
 // pair matches NAME=value where value is quoted or runs to the next blank.

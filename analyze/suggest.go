@@ -140,6 +140,9 @@ func (a *analysis) suggestNarrowCopy(head []entry, st Step, e *entry) {
 			if allManifests(st.Cause.Files, eco.manifests) {
 				return // the dependencies themselves changed: the reinstall was needed
 			}
+			if manifestsCopiedBefore(head, e, eco.manifests) {
+				return // already ordered well: the install step reruns only to build what changed
+			}
 			dest := copyDest(e)
 			what := "every change to the copied files"
 			if len(st.Cause.Files) > 0 {
@@ -153,6 +156,31 @@ func (a *analysis) suggestNarrowCopy(head []entry, st Step, e *entry) {
 			return
 		}
 	}
+}
+
+// manifestsCopiedBefore reports whether the broad copy's stage already copied one of the
+// ecosystem's manifests on its own before it, as the fix would have it.
+func manifestsCopiedBefore(head []entry, broad *entry, manifests []string) bool {
+	if broad.stage == nil || broad.cmd == nil {
+		return false
+	}
+	for i := range broad.stage.Commands {
+		c := &broad.stage.Commands[i]
+		if c == broad.cmd {
+			return false
+		}
+		if c.Kind != "COPY" && c.Kind != "ADD" {
+			continue
+		}
+		for _, src := range c.Sources {
+			for _, m := range manifests {
+				if ok, _ := path.Match(path.Base(cleanRel(src)), m); ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func broadCopy(e *entry) bool {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/layerdiff/layerdiff/analyze"
 	"github.com/layerdiff/layerdiff/internal/changes"
+	"github.com/layerdiff/layerdiff/internal/mdsafe"
 	"github.com/layerdiff/layerdiff/internal/render"
 )
 
@@ -33,6 +34,8 @@ Images:
   oci:DIR[:TAG|@DIGEST]            an OCI image layout directory
   oci-archive:FILE[:TAG]           a tar of an OCI layout (buildctl --output type=oci)
   docker-archive:FILE[:TAG]        a docker save tar (buildctl --output type=docker)
+  docker-daemon:NAME[:TAG]         an image in the local Docker Engine (DOCKER_HOST), without
+                                   exporting it; its layer sizes are uncompressed
   ""                               (empty BASE-IMAGE) no base image: every step is new
 
 Flags:
@@ -51,7 +54,9 @@ Example:
 // exit status.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "layerdiff: "+format+"\n", a...)
+		// Messages quote arguments and what registries said: no secret-looking NAME=value, no
+		// terminal escape and no workflow command may reach the log through them.
+		fmt.Fprintf(stderr, "layerdiff: %s\n", mdsafe.LogSafe(analyze.Redact(fmt.Sprintf(format, a...))))
 		return ExitInput
 	}
 	switch {
@@ -130,7 +135,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fail("reading the images took longer than --timeout %s", timeout)
 	}
 	if err != nil {
-		return fail("%s", analyze.Redact(oneLine(err)))
+		return fail("%s", oneLine(err))
 	}
 	return emit(r, format, output, getenv, stdout, stderr)
 }
@@ -138,7 +143,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 // emit writes the report, warnings and gate failures, and returns the exit status.
 func emit(r *analyze.Report, format, output string, getenv func(string) string, stdout, stderr io.Writer) int {
 	for _, w := range r.Warnings {
-		fmt.Fprintf(stderr, "layerdiff: warning: %s\n", w)
+		fmt.Fprintf(stderr, "layerdiff: warning: %s\n", mdsafe.LogSafe(w))
 	}
 	body, err := renderReport(r, format, isTerminal(stdout) && getenv("NO_COLOR") == "")
 	if err != nil {

@@ -27,7 +27,7 @@ type dockerManifest struct {
 // loadDockerArchive reads a `docker save` or `buildctl --output type=docker` tarball. Its
 // manifest.json names the config and the layer files; a platform does not apply, as each
 // entry is a single-platform image.
-func loadDockerArchive(s string) (*analyze.Image, error) {
+func loadDockerArchive(ctx context.Context, s string) (*analyze.Image, error) {
 	p, tag, _, err := splitPathRef(s, false)
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func loadDockerArchive(s string) (*analyze.Image, error) {
 	// The legacy format has no manifest, so the config digest (Docker's image ID) stands in for
 	// the manifest digest; newer archives also hold an OCI layout with the real manifest.
 	digest, ociLayers := cfgDigest.String(), []v1.Descriptor(nil)
-	if d, mf := ociManifestFor(t, cfgDigest); mf != nil {
+	if d, mf := ociManifestFor(ctx, t, cfgDigest); mf != nil {
 		digest, ociLayers = d.String(), mf.Layers
 	}
 
@@ -146,7 +146,7 @@ func layerMediaType(p string) string {
 
 // ociManifestFor finds, in the OCI layout that newer archives also carry, the manifest whose
 // config is cfg. Any problem just means there is no such manifest.
-func ociManifestFor(t *tarFiles, cfg v1.Hash) (v1.Hash, *v1.Manifest) {
+func ociManifestFor(ctx context.Context, t *tarFiles, cfg v1.Hash) (v1.Hash, *v1.Manifest) {
 	raw, err := t.read("index.json", maxManifestSize)
 	if err != nil {
 		return v1.Hash{}, nil
@@ -159,7 +159,7 @@ func ociManifestFor(t *tarFiles, cfg v1.Hash) (v1.Hash, *v1.Manifest) {
 			return v1.Hash{}, nil
 		}
 		for _, d := range idx.Manifests {
-			b, err := f.manifest(context.Background(), d.Digest)
+			b, err := f.manifest(ctx, d.Digest)
 			if err != nil {
 				continue // docker save may leave out other platforms' blobs
 			}

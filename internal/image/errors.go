@@ -23,9 +23,10 @@ func notFound(err error) error {
 	for _, d := range terr.Errors {
 		switch d.Code {
 		case transport.NameUnknownErrorCode:
-			return fmt.Errorf("%w: the repository does not exist", ErrNotFound)
+			return fmt.Errorf("%w: the registry knows no such repository", ErrNotFound)
 		case transport.ManifestUnknownErrorCode:
-			return fmt.Errorf("%w: the repository has no such tag or digest", ErrNotFound)
+			// CNCF distribution also answers this for a repository that does not exist.
+			return fmt.Errorf("%w: the registry knows no such tag or digest", ErrNotFound)
 		}
 	}
 	if terr.StatusCode == http.StatusNotFound {
@@ -64,31 +65,41 @@ func (e *accessError) Unwrap() error { return e.cause }
 
 // redact removes the credentials' secrets from err's message. The messages built here never
 // hold them, but an error from a token service or a transport may echo what it was sent.
-func redact(ctx context.Context, err error, auth authn.Authenticator) error {
-	if auth == nil || auth == authn.Anonymous {
-		return err
-	}
-	cfg, aerr := authn.Authorization(ctx, auth)
-	if aerr != nil || cfg == nil {
-		return err
-	}
-	var secrets []string
-	for _, s := range []string{cfg.Password, cfg.Auth, cfg.IdentityToken, cfg.RegistryToken} {
-		if s != "" {
-			secrets = append(secrets, s)
-		}
-	}
-	if cfg.Password != "" {
-		secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password)))
-	}
+func redact(ctx context.Context, err error, auth authn.Authenticator, host string) error {
 	msg := err.Error()
-	for _, s := range secrets {
+	// go-containerregistry quotes a token service's whole answer when it holds no access
+	// token; that answer may still hold a refresh token.
+	if i := strings.Index(msg, "no token in bearer response"); i >= 0 {
+		msg = msg[:i] + fmt.Sprintf("the token service of registry %s answered without a token", host)
+	}
+	for _, s := range secrets(ctx, auth) {
 		msg = strings.ReplaceAll(msg, s, "***")
 	}
 	if msg == err.Error() {
 		return err
 	}
 	return &redactedError{msg: msg, cause: err}
+}
+
+// secrets lists the forms in which auth's credentials could appear in a message.
+func secrets(ctx context.Context, auth authn.Authenticator) []string {
+	if auth == nil || auth == authn.Anonymous {
+		return nil
+	}
+	cfg, err := authn.Authorization(ctx, auth)
+	if err != nil || cfg == nil {
+		return nil
+	}
+	var out []string
+	for _, s := range []string{cfg.Password, cfg.Auth, cfg.IdentityToken, cfg.RegistryToken} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if cfg.Password != "" {
+		out = append(out, base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password)))
+	}
+	return out
 }
 
 // redactedError keeps errors.Is/As working through a message with secrets removed.

@@ -39,8 +39,10 @@ func Load(ctx context.Context, ref string, platform string, opts ...Option) (*an
 		img, err = loadOCIDir(ctx, strings.TrimPrefix(ref, prefixOCI), want)
 	case strings.HasPrefix(ref, prefixOCIArchive):
 		img, err = loadOCIArchive(ctx, strings.TrimPrefix(ref, prefixOCIArchive), want)
+	case strings.HasPrefix(ref, prefixDockerDaemon):
+		img, err = loadDaemon(ctx, strings.TrimPrefix(ref, prefixDockerDaemon))
 	case strings.HasPrefix(ref, prefixDockerArchive):
-		img, err = loadDockerArchive(strings.TrimPrefix(ref, prefixDockerArchive))
+		img, err = loadDockerArchive(ctx, strings.TrimPrefix(ref, prefixDockerArchive))
 	default:
 		img, err = loadRemote(ctx, ref, want, makeOptions(opts))
 	}

@@ -357,3 +357,26 @@ func TestLoadInvalidReference(t *testing.T) {
 	_, err := Load(context.Background(), "127.0.0.1:1/app:x", "linux")
 	wantErr(t, err, `invalid platform "linux"`)
 }
+
+func TestLoadRemoteTokenServiceAnswerIsNotQuoted(t *testing.T) {
+	const refresh = "rt-SECRET-refresh-123"
+	reg := newRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" {
+				// No "token" field: go-containerregistry then quotes the whole answer.
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(`{"refresh_token":"` + refresh + `"}`))
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="http://`+r.Host+`/token",service="test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		})
+	})
+	for _, opt := range []Option{WithAuth("bot", "pa55-word-abc"), WithKeychain(authn.NewMultiKeychain())} {
+		_, err := Load(context.Background(), reg.ref("app:head"), "", opt)
+		wantErr(t, err, "the token service of registry "+reg.host+" answered without a token")
+		if strings.Contains(err.Error(), refresh) || strings.Contains(err.Error(), "pa55-word-abc") {
+			t.Errorf("error reveals a secret: %v", err)
+		}
+	}
+}

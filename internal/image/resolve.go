@@ -19,6 +19,10 @@ const (
 	maxConfigSize   = 32 << 20
 )
 
+// maxLayerSize bounds a layer's size in a manifest (1 TiB). Even the most layers a manifest
+// can list within maxManifestSize sum far below int64's limit.
+const maxLayerSize = 1 << 40
+
 // maxIndexDepth is how many indexes Load follows before a manifest: a layout's index.json
 // entry may itself be a multi-platform index.
 const maxIndexDepth = 2
@@ -141,6 +145,11 @@ func readImage(ctx context.Context, f fetcher, m manifestBlob) (*analyze.Image, 
 	}
 	layers := make([]analyze.ImageLayer, len(mf.Layers))
 	for i, l := range mf.Layers {
+		// Sizes are summed into the report's totals; one impossible size would make every
+		// figure wrong rather than fail.
+		if l.Size < 0 || l.Size > maxLayerSize {
+			return nil, fmt.Errorf("invalid manifest: layer %d has an impossible size %d", i+1, l.Size)
+		}
 		layers[i] = analyze.ImageLayer{Digest: l.Digest.String(), Size: l.Size, MediaType: string(l.MediaType)}
 	}
 	return cfg.image(m.digest.String(), layers), nil

@@ -1,6 +1,7 @@
 package mdsafe
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -134,9 +135,10 @@ func entities(s string) string {
 }
 
 // LogSafe returns s as one log line that the runner cannot read as a workflow command: line
-// breaks are shown as \n and \r, a leading "::" (after spaces, which the runner skips) is split
-// by an invisible space, and the legacy "##[" command prefix, recognised anywhere in a line, is
-// split the same way. Bidi controls are made visible.
+// breaks are shown as \n and \r and other control characters (terminal escapes) as \xHH, a
+// leading "::" (after spaces, which the runner skips) is split by an invisible space, and the
+// legacy "##[" command prefix, recognised anywhere in a line, is split the same way. Bidi
+// controls are made visible.
 func LogSafe(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -150,6 +152,9 @@ func LogSafe(s string) string {
 			b.WriteString(`\r`)
 		case isBidi(r) || (r == utf8.RuneError && size == 1):
 			b.WriteRune(utf8.RuneError)
+		case r != '\t' && unicode.IsControl(r):
+			// Escape sequences would recolour, clear or retitle the terminal or log viewer.
+			fmt.Fprintf(&b, `\x%02x`, r)
 		default:
 			b.WriteRune(r)
 		}

@@ -233,10 +233,21 @@ func lineLink(r *analyze.Report, st *analyze.Step, opts MarkdownOptions) string 
 	return fmt.Sprintf(" ([%s](%s))", mdsafe.Escape(label), safeURL(url))
 }
 
-// safeURL keeps a link target from closing the link or carrying markup.
+// safeURL keeps a link target from closing the link or carrying markup: a blank or control
+// character (a tab too) would end the destination and turn the link into text.
 func safeURL(u string) string {
-	r := strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "`", "%60", "|", "%7C", "\n", "", "\r", "")
-	return r.Replace(u)
+	var b strings.Builder
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		switch {
+		case c == '\n' || c == '\r':
+		case c <= ' ' || c == 0x7f || strings.IndexByte("()<>`|\\\"'", c) >= 0:
+			fmt.Fprintf(&b, "%%%02X", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func lineSuffix(line int) string {
@@ -249,6 +260,8 @@ func lineSuffix(line int) string {
 func fence(body, lang string) string {
 	longest := 2
 	for _, line := range strings.Split(body, "\n") {
+		// CommonMark closes a fence with a run of backticks after up to three spaces of indent.
+		line = strings.TrimLeft(line, " \t")
 		n := len(line) - len(strings.TrimLeft(line, "`"))
 		if n > longest {
 			longest = n

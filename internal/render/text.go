@@ -87,7 +87,7 @@ func Text(w io.Writer, r *analyze.Report, color bool) {
 		if img == nil {
 			return "none"
 		}
-		return fmt.Sprintf("%s (%s, %s)", clean(img.Reference), shortDigest(img.Digest), img.Platform)
+		return fmt.Sprintf("%s (%s, %s)", clean(img.Reference), shortDigest(img.Digest), clean(img.Platform))
 	}
 	fmt.Fprintf(w, "base %s\nhead %s\n", side(r.Base), side(r.Head))
 }

@@ -71,9 +71,7 @@ func Analyze(in Input) (*Report, error) {
 	case in.Dockerfile == nil:
 		r.Warnings = append(r.Warnings, "no Dockerfile: steps are not mapped to Dockerfile lines and steps from the base image are not told apart")
 	}
-	if mapped {
-		a.format = formatOf(head[hb:])
-	}
+	a.format = formatOf(head[hb:])
 	if !changes.known && in.Base != nil {
 		r.Warnings = append(r.Warnings, "no changed-file information: COPY/ADD causes can't name files (pass --repo with --base-commit and --head-commit, or --changed-files)")
 	}
@@ -232,8 +230,8 @@ func quote(s string) string {
 	return fence + s + fence
 }
 
-// affectsRun reports whether a change to a step that makes no layer invalidates the cache of
-// later steps: BuildKit keys RUN on the environment, user, shell and working directory, but
+// affectsLater reports whether a change to a step that makes no layer invalidates the cache of
+// a later step: BuildKit keys RUN on the environment, user, shell and working directory, but
 // COPY and WORKDIR only on their own inputs; the classic builder keys every step on the whole
 // parent config.
 func (a *analysis) affectsLater(kind string, later *entry) bool {
@@ -412,6 +410,16 @@ func (a *analysis) layerCause(e *entry, own change, sameChain bool, index, chain
 	if e.cmd != nil && e.cmd.Remote {
 		return root(CauseSources, "ADD of remote content: it may have changed", nil)
 	}
+	if from := a.stagesFed(e); len(from) > 0 {
+		// What a stage produces changed although no context file that feeds it did: one of its
+		// instructions or its FROM image changed.
+		for _, st := range from {
+			if d := a.stageEdit(st); d != "" {
+				return root(CauseSources, d, nil)
+			}
+		}
+		return root(CauseSources, "what stage "+quote(a.red.redact(stageLabel(from[0])))+" produces changed (its FROM image, a build arg or an instruction there; no changed file feeds it)", nil)
+	}
 	if isCopy(e) {
 		switch {
 		case e.cmd != nil && e.cmd.From != "" && a.df.stage(e.cmd.From, e.stage.Index) == nil:
@@ -422,6 +430,75 @@ func (a *analysis) layerCause(e *entry, own change, sameChain bool, index, chain
 		return root(CauseUnexplained, "none of the files it copies changed, yet its layer differs: the build did not reuse the cache", nil)
 	}
 	return root(CauseUnexplained, "nothing that feeds this step changed: the build did not reuse the cache", nil)
+}
+
+// stagesFed lists the stages a step copies from or mounts (COPY --from, RUN --mount from=), with
+// the stages those are built on, nearest first.
+func (a *analysis) stagesFed(e *entry) []*Stage {
+	if e.cmd == nil || a.df == nil {
+		return nil
+	}
+	var out []*Stage
+	seen := map[int]bool{}
+	var add func(st *Stage)
+	add = func(st *Stage) {
+		if st == nil || seen[st.Index] {
+			return
+		}
+		seen[st.Index] = true
+		out = append(out, st)
+		add(a.df.stage(st.BaseName, st.Index))
+		for _, c := range st.Commands {
+			if c.From != "" {
+				add(a.df.stage(c.From, st.Index))
+			}
+		}
+	}
+	refs := []string{e.cmd.From}
+	for _, m := range e.cmd.BindMounts {
+		refs = append(refs, m.From)
+	}
+	for _, ref := range refs {
+		if ref != "" {
+			add(a.df.stage(ref, e.stage.Index))
+		}
+	}
+	return out
+}
+
+// stageEdit says how a stage's text differs from the same stage in the base commit's
+// Dockerfile, or "" when it doesn't or the base's Dockerfile is unknown.
+func (a *analysis) stageEdit(st *Stage) string {
+	if a.in.BaseDockerfile == nil {
+		return ""
+	}
+	var old *Stage
+	for i := range a.in.BaseDockerfile.Stages {
+		b := &a.in.BaseDockerfile.Stages[i]
+		if (st.Name != "" && b.Name == st.Name) || (st.Name == "" && b.Index == st.Index) {
+			old = b
+			break
+		}
+	}
+	label := quote(a.red.redact(stageLabel(st)))
+	switch {
+	case old == nil:
+		return ""
+	case old.BaseName != st.BaseName:
+		return a.red.redact(fmt.Sprintf("stage %s it copies from now starts FROM %s instead of %s (line %d)", label, quote(st.BaseName), quote(old.BaseName), st.Line))
+	}
+	for i, c := range st.Commands {
+		if i >= len(old.Commands) {
+			return a.red.redact(fmt.Sprintf("stage %s it copies from has a new instruction %s (line %d)", label, quote(c.Text), c.Line))
+		}
+		if c.Text != old.Commands[i].Text {
+			return a.red.redact(fmt.Sprintf("stage %s it copies from changed %s to %s (line %d)", label, quote(old.Commands[i].Text), quote(c.Text), c.Line))
+		}
+	}
+	if len(old.Commands) > len(st.Commands) {
+		return a.red.redact(fmt.Sprintf("stage %s it copies from dropped %s", label, quote(old.Commands[len(st.Commands)].Text)))
+	}
+	return ""
 }
 
 func isCopy(e *entry) bool {

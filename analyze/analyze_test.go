@@ -383,3 +383,19 @@ func TestReuseNeverRoundsToAllOrNothing(t *testing.T) {
 		t.Errorf("reuse %v, instruction %q", r.Summary.Reuse, r.Steps[0].Instruction)
 	}
 }
+
+func TestAnalyzeBuilderStageEdited(t *testing.T) {
+	head := "FROM golang AS build\nCOPY . .\nRUN go build -o /out/app -tags prod\n\nFROM scratch\nCOPY --from=build /out/app /app\n"
+	base := "FROM golang AS build\nCOPY . .\nRUN go build -o /out/app\n\nFROM scratch\nCOPY --from=build /out/app /app\n"
+	imgOf := func(ref, out string) *Image { return img(ref, L("COPY /out/app /app # buildkit", "app"+out)) }
+	r, _ := Analyze(Input{Base: imgOf("b", "1"), Head: imgOf("h", "2"), Dockerfile: mustDockerfile(t, head), BaseDockerfile: mustDockerfile(t, base), Changes: &Changes{Files: []string{}}})
+	checkSteps(t, r, "sources@1")
+	if d := r.Steps[0].Cause.Detail; !strings.Contains(d, "`RUN go build -o /out/app -tags prod`") || !strings.Contains(d, "line 3") {
+		t.Errorf("detail = %q", d)
+	}
+	r, _ = Analyze(Input{Base: imgOf("b", "1"), Head: imgOf("h", "2"), Dockerfile: mustDockerfile(t, head), Changes: &Changes{Files: []string{}}})
+	checkSteps(t, r, "sources@1")
+	if d := r.Steps[0].Cause.Detail; !strings.Contains(d, "stage `build` produces changed") {
+		t.Errorf("detail without the base Dockerfile = %q", d)
+	}
+}

@@ -44,6 +44,10 @@ type harness struct {
 
 	report   *analyze.Report
 	analyzeE error
+	// analyzeHook, when set, sees the context each analysis is called with.
+	analyzeHook func(context.Context)
+	// markdown renders the comment and summary; fakeMarkdown unless a test sets it.
+	markdown func(*analyze.Report, render.MarkdownOptions) string
 }
 
 func eventPath(t *testing.T, name string) string {
@@ -118,16 +122,24 @@ type result struct {
 // GITHUB_STEP_SUMMARY files a step gets (fresh for every run).
 func (h *harness) run() result {
 	h.t.Helper()
+	return h.runContext(context.Background())
+}
+
+func (h *harness) runContext(ctx context.Context) result {
+	h.t.Helper()
 	for _, k := range []string{"GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"} {
 		if h.vars[k] != "" {
 			os.WriteFile(h.vars[k], nil, 0o644)
 		}
 	}
 	r := &runner{
-		analyze: func(_ context.Context, o cli.Options) (*analyze.Report, error) {
+		analyze: func(ctx context.Context, o cli.Options) (*analyze.Report, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.options = append(h.options, o)
+			if h.analyzeHook != nil {
+				h.analyzeHook(ctx)
+			}
 			if h.analyzeE != nil {
 				return nil, h.analyzeE
 			}
@@ -141,8 +153,11 @@ func (h *harness) run() result {
 			return nil
 		})},
 	}
+	if h.markdown != nil {
+		r.markdown = h.markdown
+	}
 	var stdout, stderr bytes.Buffer
-	code := r.run(context.Background(), h.getenv, &stdout, &stderr)
+	code := r.run(ctx, h.getenv, &stdout, &stderr)
 	res := result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 	if p := h.vars["GITHUB_OUTPUT"]; p != "" {
 		data, _ := os.ReadFile(p)

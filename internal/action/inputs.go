@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	githubactions "github.com/sethvargo/go-githubactions"
 
@@ -21,6 +22,9 @@ const (
 // DefaultCommentKey is the `comment-key` when none is given.
 const DefaultCommentKey = "default"
 
+// DefaultTimeout is the `timeout` when none is given, the same as the CLI's --timeout.
+const DefaultTimeout = 2 * time.Minute
+
 // inputs are the action's inputs as action.yml declares them.
 type inputs struct {
 	BaseImage, HeadImage string
@@ -32,6 +36,8 @@ type inputs struct {
 	Limits               analyze.Limits
 	Username, Password   string
 	ReportFile           string
+	// Timeout bounds reading the images (the analysis), not the GitHub API calls around it.
+	Timeout time.Duration
 }
 
 // inputError names the input that is wrong; it ends the run with exit status 2.
@@ -57,6 +63,7 @@ func readInputs(a *githubactions.Action) (inputs, error) {
 		Username:   a.GetInput("registry-username"),
 		Password:   a.GetInput("registry-password"),
 		ReportFile: a.GetInput("report-file"),
+		Timeout:    DefaultTimeout,
 	}
 	if in.Comment == "" {
 		in.Comment = CommentOnRebuild
@@ -95,6 +102,13 @@ func readInputs(a *githubactions.Action) (inputs, error) {
 			return in, &inputError{"min-reuse", fmt.Sprintf("%q is not a percentage between 0 and 100", v)}
 		}
 		in.Limits.MinReuse, in.Limits.HasMinReuse = f, true
+	}
+	if v := a.GetInput("timeout"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return in, &inputError{"timeout", fmt.Sprintf("%q is not a positive duration such as 30s, 5m or 1m30s", v)}
+		}
+		in.Timeout = d
 	}
 	return in, nil
 }

@@ -150,7 +150,7 @@ func TestActionMetadata(t *testing.T) {
 		outputs = append(outputs, k)
 	}
 	wantIn := []string{"base-image", "comment", "comment-key", "context", "dockerfile", "github-token", "head-image",
-		"max-rebuilt-bytes", "max-rebuilt-layers", "min-reuse", "platform", "registry-password", "registry-username", "report-file"}
+		"max-rebuilt-bytes", "max-rebuilt-layers", "min-reuse", "platform", "registry-password", "registry-username", "report-file", "timeout"}
 	wantOut := []string{"cached-bytes", "comment-url", "rebuilt-bytes", "rebuilt-layers", "report", "reuse", "root-cause"}
 	sortStrings(inputs)
 	sortStrings(outputs)
@@ -160,7 +160,7 @@ func TestActionMetadata(t *testing.T) {
 	if diff := cmp.Diff(wantOut, outputs); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
-	defaults := map[string]string{"dockerfile": "Dockerfile", "github-token": "${{ github.token }}", "comment": "on-rebuild", "comment-key": "default"}
+	defaults := map[string]string{"dockerfile": "Dockerfile", "github-token": "${{ github.token }}", "comment": "on-rebuild", "comment-key": "default", "timeout": "2m"}
 	for name, want := range defaults {
 		if d := m.Inputs[name].Default; d == nil || *d != want {
 			t.Errorf("input %s default %v, want %q", name, d, want)

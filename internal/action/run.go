@@ -340,7 +340,13 @@ func (r *runner) analyzeImages(ctx context.Context, l *logger, in inputs, ws wor
 	}
 
 	l.infof("comparing %s with %s", orNone(opts.Base), opts.Head)
-	rep, err = r.callAnalyze(ctx, opts)
+	actx, cancel := context.WithTimeout(ctx, in.Timeout)
+	defer cancel()
+	rep, err = r.callAnalyze(actx, opts)
+	// Only this deadline is a timeout: a cancelled job (ctx) is not, and says so itself.
+	if err != nil && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		return nil, fmt.Errorf("reading the images took longer than the timeout input (%s)", in.Timeout)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -529,13 +535,19 @@ func (r *runner) comment(ctx context.Context, l *logger, in inputs, key string, 
 		l.infof("the token's user is unknown (GET /user and the GraphQL viewer refused); assuming %s", id.Login)
 	}
 	marker := github.Marker(key)
-	body := r.renderCapped(rep, mo, github.MaxCommentChars-len(marker)-1)
+	body := l.redact(r.renderCapped(rep, mo, github.MaxCommentChars-len(marker)-1))
 	res, err := gh.Upsert(ctx, github.Sticky{
 		Owner: t.Owner, Repo: t.Repo, Number: t.Number, Key: key,
-		Body: l.redact(body), Create: in.Comment == CommentAlways || rebuilt(rep), Author: id.Login,
+		Body: body, Create: in.Comment == CommentAlways || rebuilt(rep), Author: id.Login,
+		// GitHub may count the body longer than we do (422 "body is too long"): half of what it
+		// refused, cut at a line with <details> closed and a link to the run, is sent once more.
+		Shrink: func() string { return l.redact(r.renderCapped(rep, mo, len(body)/2)) },
 	})
 	if err != nil {
 		return r.commentFailed(l, t, err)
+	}
+	if res.Shrunk {
+		l.infof("GitHub refused the comment as too long (HTTP 422); sent it again cut to half its size")
 	}
 	switch res.Action {
 	case github.Skipped:
@@ -557,6 +569,9 @@ func (r *runner) commentFailed(l *logger, t target, err error) commentStatus {
 	case 403, 404:
 		l.warnf("cannot comment on pull request #%d (HTTP %d): the token is read-only here — pull requests from forks and Dependabot get a read-only GITHUB_TOKEN. Give the job `permissions: pull-requests: write`, or post from a workflow_run job with report-file (see the fork-safe setup). The report is in the job summary.", t.Number, github.StatusCode(err))
 		return commentStatus{reason: "the token cannot write comments"}
+	case 422:
+		l.warnf("GitHub refused the comment on pull request #%d (HTTP 422), also when cut to half its size: %v. The report is in the job summary.", t.Number, err)
+		return commentStatus{reason: "GitHub refused the comment body"}
 	}
 	l.warnf("cannot comment on pull request #%d: %v", t.Number, err)
 	return commentStatus{reason: "GitHub API error"}

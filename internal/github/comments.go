@@ -51,6 +51,10 @@ type Sticky struct {
 	Create bool
 	// Author is who the token writes as (see Identity).
 	Author string
+	// Shrink, when set, gives a smaller body (without the marker) to send once more when GitHub
+	// refuses Body with 422: its "body is too long" validation counts characters in ways a
+	// client cannot reproduce exactly. It is called at most once per Upsert.
+	Shrink func() string
 }
 
 // Outcome of Upsert.
@@ -68,6 +72,8 @@ type Result struct {
 	URL    string
 	// Removed are duplicate comments of ours that were deleted.
 	Removed []int64
+	// Shrunk says GitHub refused the body (422) and the one from Sticky.Shrink was sent instead.
+	Shrunk bool
 }
 
 // Comments lists every comment of an issue or pull request, across all pages, oldest first.
@@ -134,11 +140,19 @@ func (c *Client) Upsert(ctx context.Context, s Sticky) (Result, error) {
 		if !s.Create {
 			return Result{Action: Skipped}, nil
 		}
-		created, _, err := c.gh.Issues.CreateComment(ctx, s.Owner, s.Repo, s.Number, &gogithub.IssueComment{Body: &body})
+		var created *gogithub.IssueComment
+		shrunk, err := sendShrinking(s, &body, func(b string) (err error) {
+			created, _, err = c.gh.Issues.CreateComment(ctx, s.Owner, s.Repo, s.Number, &gogithub.IssueComment{Body: &b})
+			return err
+		})
 		if err != nil {
 			return Result{}, fmt.Errorf("creating comment on #%d: %w", s.Number, err)
 		}
-		res := Result{Action: Created, ID: created.GetID(), URL: created.GetHTMLURL()}
+		res := Result{Action: Created, ID: created.GetID(), URL: created.GetHTMLURL(), Shrunk: shrunk}
+		if shrunk {
+			// The duplicates converge onto the body GitHub accepted, without another 422.
+			s.Shrink = nil
+		}
 		// A run of the same workflow on the same pull request may have created its own at the
 		// same moment: look again and keep one.
 		return c.converge(ctx, s, body, res)
@@ -152,7 +166,11 @@ func (c *Client) Upsert(ctx context.Context, s Sticky) (Result, error) {
 		res.Action = Unchanged
 		return res, nil
 	}
-	edited, _, err := c.gh.Issues.EditComment(ctx, s.Owner, s.Repo, keep.ID, &gogithub.IssueComment{Body: &body})
+	var edited *gogithub.IssueComment
+	res.Shrunk, err = sendShrinking(s, &body, func(b string) (err error) {
+		edited, _, err = c.gh.Issues.EditComment(ctx, s.Owner, s.Repo, keep.ID, &gogithub.IssueComment{Body: &b})
+		return err
+	})
 	if err != nil {
 		return Result{}, fmt.Errorf("editing comment %d on #%d: %w", keep.ID, s.Number, err)
 	}
@@ -180,9 +198,14 @@ func (c *Client) converge(ctx context.Context, s Sticky, body string, res Result
 	if err != nil {
 		return res, err
 	}
-	out := Result{Action: res.Action, ID: keep.ID, URL: keep.URL, Removed: removed}
+	out := Result{Action: res.Action, ID: keep.ID, URL: keep.URL, Removed: removed, Shrunk: res.Shrunk}
 	if keep.ID != res.ID && normalize(keep.Body) != normalize(body) {
-		edited, _, err := c.gh.Issues.EditComment(ctx, s.Owner, s.Repo, keep.ID, &gogithub.IssueComment{Body: &body})
+		var edited *gogithub.IssueComment
+		shrunk, err := sendShrinking(s, &body, func(b string) (err error) {
+			edited, _, err = c.gh.Issues.EditComment(ctx, s.Owner, s.Repo, keep.ID, &gogithub.IssueComment{Body: &b})
+			return err
+		})
+		out.Shrunk = out.Shrunk || shrunk
 		if err != nil {
 			return out, fmt.Errorf("editing comment %d on #%d: %w", keep.ID, s.Number, err)
 		}
@@ -204,4 +227,21 @@ func (c *Client) remove(ctx context.Context, s Sticky, dups []Comment) ([]int64,
 		removed = append(removed, d.ID)
 	}
 	return removed, nil
+}
+
+// sendShrinking sends *body with send and, when GitHub refuses it with 422 and s.Shrink can
+// make a smaller one, sends that once more; *body is then what was sent last. A second refusal
+// is returned as it is.
+func sendShrinking(s Sticky, body *string, send func(string) error) (shrunk bool, err error) {
+	err = send(*body)
+	if err == nil || StatusCode(err) != http.StatusUnprocessableEntity || s.Shrink == nil {
+		return false, err
+	}
+	smaller := Marker(s.Key) + "\n" + s.Shrink()
+	if len(smaller) >= len(*body) {
+		// Not too long after all: the same request would only be refused again.
+		return false, err
+	}
+	*body = smaller
+	return true, send(smaller)
 }

@@ -63,6 +63,7 @@ type Server struct {
 	compares map[string][]string    // "owner/repo base...head"
 	scripts  map[string][]Response  // "METHOD path" -> answers to give before the real one
 	requests []Request
+	maxBody  int // longest comment body accepted, in characters
 }
 
 // New starts a server; it is closed when the test ends. prefix is "" or e.g. "/api/v3".
@@ -76,6 +77,7 @@ func New(t testing.TB, prefix string) *Server {
 		compares: map[string][]string{},
 		scripts:  map[string][]Response{},
 		nextID:   1000,
+		maxBody:  MaxCommentChars,
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
@@ -136,6 +138,43 @@ func (s *Server) addComment(issue, author, body string) *Comment {
 	c := &Comment{ID: s.nextID, Issue: issue, Author: author, Body: body, Created: time.Unix(1700000000+s.nextID, 0).UTC()}
 	s.comments = append(s.comments, c)
 	return c
+}
+
+// MaxCommentChars is GitHub's limit on a comment body, in characters.
+const MaxCommentChars = 65536
+
+// SetMaxCommentChars makes creating or editing a comment with a body longer than n characters
+// fail the way GitHub does (see BodyTooLong); the default is GitHub's MaxCommentChars.
+func (s *Server) SetMaxCommentChars(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxBody = n
+}
+
+// BodyTooLong is GitHub's answer to a comment body over its limit: 422 with a validation error
+// on the body. Pass it to Script to refuse a body of any size.
+func BodyTooLong() Response {
+	body, _ := json.Marshal(map[string]any{
+		"message": "Validation Failed",
+		"errors": []map[string]string{{
+			"resource": "IssueComment", "code": "unprocessable", "field": "data",
+			"message": fmt.Sprintf("Body is too long (maximum is %d characters)", MaxCommentChars),
+		}},
+		"documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
+		"status":            "422",
+	})
+	return Response{Status: http.StatusUnprocessableEntity, Body: string(body)}
+}
+
+func (s *Server) tooLong(w http.ResponseWriter, body string) bool {
+	if len([]rune(body)) <= s.maxBody {
+		return false
+	}
+	tl := BodyTooLong()
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(tl.Status)
+	io.WriteString(w, tl.Body)
+	return true
 }
 
 // Script makes the next len(rs) requests to "METHOD path" get rs, in order, before the server
@@ -276,8 +315,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				writeError(w, http.StatusUnprocessableEntity, "Invalid request.", "")
 				return
 			}
-			if len([]rune(*in.Body)) > 65536 {
-				writeError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)", "")
+			if s.tooLong(w, *in.Body) {
 				return
 			}
 			c := s.addComment(issue, author, *in.Body)
@@ -309,6 +347,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			if json.Unmarshal(body, &in) != nil || in.Body == nil {
 				writeError(w, http.StatusUnprocessableEntity, "Invalid request.", "")
+				return
+			}
+			if s.tooLong(w, *in.Body) {
 				return
 			}
 			s.comments[idx].Body = *in.Body

@@ -331,6 +331,11 @@ func (r *runner) analyzeImages(ctx context.Context, l *logger, in inputs, ws wor
 	switch {
 	case cf.Files != nil:
 		opts.ChangedFiles = cf.Files
+		if cf.Source == "git" {
+			// Both commits are in the checkout: the base commit's Dockerfile tells how the base
+			// image was built (a FROM or an edited stage is then named exactly).
+			opts.BaseCommit, opts.HeadCommit = t.BaseSHA, t.HeadSHA
+		}
 		l.infof("changed files: %d from %s", len(cf.Files), cf.Source)
 		if cf.Note != "" {
 			l.warnf("%s", cf.Note)

@@ -137,11 +137,18 @@ func TestGitHubAPIFaultsAreRetriedWithinABound(t *testing.T) {
 
 	t.Run("an oversized body", func(t *testing.T) {
 		fc := newFaultClient(t)
-		_, err := fc.Upsert(context.Background(), faultSticky(strings.Repeat("x", 70000)))
-		if github.StatusCode(err) != http.StatusUnprocessableEntity || fc.srv.Count("POST", commentsPath) != 1 {
-			t.Errorf("err %v after %d POSTs; want one 422", err, fc.srv.Count("POST", commentsPath))
+		sticky := faultSticky(strings.Repeat("x", 70000))
+		sticky.Shrink = func() string { return strings.Repeat("x", 1000) }
+		res, err := fc.Upsert(context.Background(), sticky)
+		if err != nil || !res.Shrunk || fc.srv.Count("POST", commentsPath) != 2 {
+			t.Errorf("err %v, shrunk %v after %d POSTs; want one 422 and one shrunk POST", err, res.Shrunk, fc.srv.Count("POST", commentsPath))
 		}
-		fmt.Fprintf(&rows, "| 422 body over 65,536 characters | — | 1 attempt, status 422 returned (the client does not shrink; the action renders within the limit before posting) |\n")
+		sticky.Shrink = func() string { return strings.Repeat("x", 69000) }
+		fc = newFaultClient(t)
+		if _, err := fc.Upsert(context.Background(), sticky); github.StatusCode(err) != http.StatusUnprocessableEntity || fc.srv.Count("POST", commentsPath) != 2 {
+			t.Errorf("a second 422: err %v after %d POSTs", err, fc.srv.Count("POST", commentsPath))
+		}
+		fmt.Fprintf(&rows, "| 422 body over 65,536 characters | — | the body is shrunk once (half the refused size, cut at a line) and sent again; a second 422 is returned (the action warns) |\n")
 	})
 
 	figures(t, "60-github.md", "### GitHub API faults\n\n`internal/github`'s client against the fake GitHub (`githubtest`), waits recorded instead of slept. Each fault is injected twice on creating the comment (then GitHub answers), and then on every attempt. `go test ./internal/github -run TestGitHubAPIFaults`\n\n| fault | recovered after two | when it persists |\n|---|---|---|\n"+rows.String()+"\n")

@@ -72,6 +72,9 @@ func Analyze(in Input) (*Report, error) {
 		r.Warnings = append(r.Warnings, "no Dockerfile: steps are not mapped to Dockerfile lines and steps from the base image are not told apart")
 	}
 	a.format = formatOf(head[hb:])
+	if mapped && hb > 0 && head[hb].stage != nil {
+		r.From = a.red.redact(head[hb].stage.BaseName)
+	}
 	if !changes.known && in.Base != nil {
 		r.Warnings = append(r.Warnings, "no changed-file information: COPY/ADD causes can't name files (pass --repo with --base-commit and --head-commit, or --changed-files)")
 	}

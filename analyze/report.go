@@ -37,6 +37,9 @@ type Report struct {
 	Warnings []string `json:"warnings"`
 	// Dockerfile is the path of the Dockerfile the steps were mapped to, as the user gave it.
 	Dockerfile string `json:"dockerfile,omitempty"`
+	// From is the image the built stage starts FROM, as the Dockerfile names it (build args
+	// with defaults expanded), when the steps were mapped.
+	From string `json:"from,omitempty"`
 }
 
 // ImageInfo identifies one side of the comparison.

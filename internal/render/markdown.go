@@ -91,7 +91,7 @@ func Markdown(r *analyze.Report, opts MarkdownOptions) string {
 	fmt.Fprintf(&b, "<details><summary>Steps: %d cached, %d rebuilt</summary>\n\n", cached, rebuilt)
 	b.WriteString("| # | step | layer | | why |\n|---|---|---:|---|---|\n")
 	for _, rw := range rows(r) {
-		b.WriteString(markdownRow(rw))
+		b.WriteString(markdownRow(rw, r.From))
 	}
 	b.WriteString("\n</details>\n\n")
 
@@ -115,10 +115,17 @@ func gatesFailed(r *analyze.Report) bool {
 	return false
 }
 
-func markdownRow(rw row) string {
+func markdownRow(rw row, from string) string {
 	size := "—"
 	if rw.hasLayer() {
 		size = analyze.FormatBytes(rw.size())
+	}
+	if rw.cached && rw.fromImage() {
+		what := fmt.Sprintf("base image (%d steps)", len(rw.steps))
+		if from != "" {
+			what = "base image " + mdsafe.Code(from)
+		}
+		return fmt.Sprintf("| %s | %s | %s | cached | |\n", rw.label(), what, size)
 	}
 	if rw.cached {
 		var names []string

@@ -123,7 +123,8 @@ func rows(r *analyze.Report) []row {
 	var out []row
 	for _, st := range r.Steps {
 		cached := st.Status == analyze.StatusCached
-		if cached && len(out) > 0 && out[len(out)-1].cached {
+		// The FROM image's steps are one row of their own: the reader did not write them.
+		if cached && len(out) > 0 && out[len(out)-1].cached && (st.Origin == analyze.OriginBaseImage) == out[len(out)-1].fromImage() {
 			last := &out[len(out)-1]
 			last.last = st.Index
 			last.steps = append(last.steps, st)
@@ -132,6 +133,11 @@ func rows(r *analyze.Report) []row {
 		out = append(out, row{first: st.Index, last: st.Index, steps: []analyze.Step{st}, cached: cached})
 	}
 	return out
+}
+
+// fromImage reports whether the row holds steps of the FROM image.
+func (rw row) fromImage() bool {
+	return len(rw.steps) > 0 && rw.steps[0].Origin == analyze.OriginBaseImage
 }
 
 func (rw row) size() int64 {

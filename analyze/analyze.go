@@ -524,11 +524,7 @@ func (a *analysis) filesDetail(files, via []string) string {
 		}
 		b.WriteString(f)
 	}
-	if len(files) == 1 {
-		b.WriteString(" changed")
-	} else {
-		b.WriteString(" changed")
-	}
+	b.WriteString(" changed")
 	if len(via) > 0 {
 		b.WriteString(" (via stage " + strings.Join(via, ", ") + ")")
 	}

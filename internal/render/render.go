@@ -49,11 +49,7 @@ func reason(st *analyze.Step) string {
 			if len(c.Files) > 1 {
 				files += fmt.Sprintf(" and %d more files", len(c.Files)-1)
 			}
-			verb := "changed"
-			if len(c.Files) > 1 {
-				verb = "changed"
-			}
-			return files + " " + verb + " under " + instr
+			return files + " changed under " + instr
 		}
 		return c.Detail + " under " + instr
 	case analyze.CauseInstruction:

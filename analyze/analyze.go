@@ -72,7 +72,7 @@ func Analyze(in Input) (*Report, error) {
 		r.Warnings = append(r.Warnings, "no Dockerfile: steps are not mapped to Dockerfile lines and steps from the base image are not told apart")
 	}
 	a.format = formatOf(head[hb:])
-	if mapped && hb > 0 && head[hb].stage != nil {
+	if mapped && hb > 0 && hb < len(head) && head[hb].stage != nil {
 		r.From = a.red.redact(head[hb].stage.BaseName)
 	}
 	if !changes.known && in.Base != nil {

@@ -82,6 +82,24 @@ func ParseSize(s string) (int64, error) {
 	return int64(math.Round(bytes)), nil
 }
 
+// ParseLayerCount parses a --max-rebuilt-layers value: a whole number, 0 or more.
+func ParseLayerCount(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a whole number of layers, 0 or more", s)
+	}
+	return n, nil
+}
+
+// ParsePercent parses a --min-reuse value: 0 to 100, with or without a trailing "%".
+func ParsePercent(s string) (float64, error) {
+	p, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || p < 0 || p > 100 {
+		return 0, fmt.Errorf("%q is not a percentage from 0 to 100", s)
+	}
+	return p, nil
+}
+
 // FormatBytes prints a size the way ParseSize reads it, in decimal units ("412.3 MB").
 func FormatBytes(n int64) string {
 	const unit = 1000

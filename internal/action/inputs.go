@@ -2,7 +2,6 @@ package action
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -90,16 +89,16 @@ func readInputs(a *githubactions.Action) (inputs, error) {
 		in.Limits.MaxRebuiltBytes, in.Limits.HasMaxRebuiltBytes = n, true
 	}
 	if v := a.GetInput("max-rebuilt-layers"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return in, &inputError{"max-rebuilt-layers", fmt.Sprintf("%q is not a whole number of layers", v)}
+		n, err := analyze.ParseLayerCount(v)
+		if err != nil {
+			return in, &inputError{"max-rebuilt-layers", err.Error()}
 		}
 		in.Limits.MaxRebuiltLayers, in.Limits.HasMaxRebuiltLayers = n, true
 	}
 	if v := a.GetInput("min-reuse"); v != "" {
-		f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(v, "%")), 64)
-		if err != nil || f < 0 || f > 100 {
-			return in, &inputError{"min-reuse", fmt.Sprintf("%q is not a percentage between 0 and 100", v)}
+		f, err := analyze.ParsePercent(v)
+		if err != nil {
+			return in, &inputError{"min-reuse", err.Error()}
 		}
 		in.Limits.MinReuse, in.Limits.HasMinReuse = f, true
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -213,25 +212,20 @@ func parseLimits(maxBytes, maxLayers, minReuse string) (analyze.Limits, error) {
 		l.MaxRebuiltBytes, l.HasMaxRebuiltBytes = n, true
 	}
 	if maxLayers != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(maxLayers))
-		if err != nil || n < 0 {
-			return l, fmt.Errorf("--max-rebuilt-layers %q: want a whole number of layers, 0 or more", maxLayers)
+		n, err := analyze.ParseLayerCount(maxLayers)
+		if err != nil {
+			return l, fmt.Errorf("--max-rebuilt-layers %w", err)
 		}
 		l.MaxRebuiltLayers, l.HasMaxRebuiltLayers = n, true
 	}
 	if minReuse != "" {
-		p, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(minReuse), "%"), 64)
-		if err != nil || p < 0 || p > 100 {
-			return l, fmt.Errorf("--min-reuse %q: want a percentage from 0 to 100", minReuse)
+		p, err := analyze.ParsePercent(minReuse)
+		if err != nil {
+			return l, fmt.Errorf("--min-reuse %w", err)
 		}
 		l.MinReuse, l.HasMinReuse = p, true
 	}
 	return l, nil
-}
-
-// ParseLimits reads the three gate thresholds as the CLI and the action take them.
-func ParseLimits(maxBytes, maxLayers, minReuse string) (analyze.Limits, error) {
-	return parseLimits(maxBytes, maxLayers, minReuse)
 }
 
 func readChangedFiles(name string, stdin io.Reader) ([]string, error) {

@@ -40,41 +40,25 @@ var ecosystems = []ecosystem{
 // systemPackages installs from the distribution: nothing in the context feeds it.
 var systemPackages = regexp.MustCompile(`\b(apt-get|apt|apk|yum|dnf|microdnf|zypper) (-\S+ )*(install|add)\b`)
 
-// notNeeded are files that rarely belong in an image; a change to them should not rebuild it.
-var notNeeded = []struct{ match func(string) bool }{
-	{func(f string) bool { return strings.HasSuffix(strings.ToLower(f), ".md") }},
-	{func(f string) bool {
-		return hasDir(f, "docs", "doc", "test", "tests", "__tests__", "spec", ".github", ".circleci", ".vscode", ".idea", ".git")
-	}},
-	{func(f string) bool { return strings.HasSuffix(f, "_test.go") }},
-	{func(f string) bool {
-		base := path.Base(f)
-		return base == ".gitlab-ci.yml" || base == ".gitignore" || base == ".editorconfig" || base == ".dockerignore" ||
-			strings.HasPrefix(base, "Dockerfile") || strings.HasPrefix(base, "docker-compose") || strings.HasPrefix(base, "CHANGELOG")
-	}},
-}
+// notNeededDirs hold files that rarely belong in an image: docs, tests, CI and editor config.
+var notNeededDirs = []string{"docs", "doc", "test", "tests", "__tests__", "spec", ".github", ".circleci", ".vscode", ".idea", ".git"}
 
-func hasDir(f string, dirs ...string) bool {
-	for _, d := range dirs {
+// isNotNeeded reports whether a change to f should not rebuild an image.
+func isNotNeeded(f string) bool {
+	base := path.Base(f)
+	for _, d := range notNeededDirs {
 		if strings.HasPrefix(f, d+"/") || strings.Contains(f, "/"+d+"/") {
 			return true
 		}
 	}
-	return false
-}
-
-func isNotNeeded(f string) bool {
-	for _, n := range notNeeded {
-		if n.match(f) {
-			return true
-		}
-	}
-	return false
+	return strings.HasSuffix(strings.ToLower(f), ".md") || strings.HasSuffix(f, "_test.go") ||
+		base == ".gitlab-ci.yml" || base == ".gitignore" || base == ".editorconfig" || base == ".dockerignore" ||
+		strings.HasPrefix(base, "Dockerfile") || strings.HasPrefix(base, "docker-compose") || strings.HasPrefix(base, "CHANGELOG")
 }
 
 // dockerignorePattern is the entry that keeps f out of the context.
 func dockerignorePattern(f string) string {
-	for _, d := range []string{"docs", "doc", "test", "tests", "__tests__", "spec", ".github", ".circleci", ".vscode", ".idea", ".git"} {
+	for _, d := range notNeededDirs {
 		if strings.HasPrefix(f, d+"/") {
 			return d
 		}

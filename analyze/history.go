@@ -35,6 +35,8 @@ type Instruction struct {
 	Format string
 	// Raw is the created_by text as recorded.
 	Raw string
+	// argText is the text of RUN's "|N …" pairs as recorded, for redaction.
+	argText string
 }
 
 var keywords = map[string]bool{
@@ -71,7 +73,7 @@ func ParseCreatedBy(createdBy, comment string) Instruction {
 
 	// The classic builder (and buildah) prefix a RUN with its build args: "|1 A=b /bin/sh -c …".
 	if in.Format != formatBuildKit {
-		args, rest := cutArgPrefix(s)
+		args, rest, region := cutArgPrefix(s)
 		if nop, ok := strings.CutPrefix(rest, "/bin/sh -c #(nop) "); ok {
 			in.Format = formatClassic
 			in.Args = args
@@ -87,7 +89,7 @@ func ParseCreatedBy(createdBy, comment string) Instruction {
 		if shellPrefix.MatchString(rest) {
 			in.Format = formatClassic
 			in.Kind = "RUN"
-			in.Args = args
+			in.Args, in.argText = args, region
 			in.Body = strings.TrimSpace(shellPrefix.ReplaceAllString(rest, ""))
 			return in
 		}
@@ -104,8 +106,8 @@ func ParseCreatedBy(createdBy, comment string) Instruction {
 	in.Kind, in.Body = kind, body
 	switch kind {
 	case "RUN":
-		args, rest := cutArgPrefix(in.Body)
-		in.Args = args
+		args, rest, region := cutArgPrefix(in.Body)
+		in.Args, in.argText = args, region
 		in.Body = strings.TrimSpace(shellPrefix.ReplaceAllString(rest, ""))
 	case "ARG":
 		in.Args = parseArgPairs(in.Body)
@@ -134,33 +136,35 @@ func splitKeyword(s string) (string, string) {
 	return strings.ToUpper(word), strings.TrimSpace(rest)
 }
 
-// cutArgPrefix parses "|2 A=1 B=2 rest" into the pairs and "rest". A value with blanks cannot
-// be told apart from the command that follows; builders don't quote, so neither can we.
-func cutArgPrefix(s string) ([]BuildArg, string) {
+// cutArgPrefix parses "|2 A=1 B=2 rest" into the pairs and "rest", and returns the text that
+// holds the pairs (up to the shell, or all of it when there is none) for redaction. A value
+// with blanks cannot be told apart from the command that follows; builders don't quote.
+func cutArgPrefix(s string) (args []BuildArg, rest, region string) {
 	m := argPrefix.FindStringSubmatch(s)
 	if m == nil {
-		return nil, s
+		return nil, s, ""
 	}
 	n, err := strconv.Atoi(m[1])
 	if err != nil || n < 0 {
-		return nil, s
+		return nil, s, ""
 	}
-	rest := s[len(m[0]):]
+	rest = s[len(m[0]):]
+	region = rest
 	// The pairs are unquoted, so a value may hold blanks: when a shell follows them, everything
 	// before it is the n pairs, split where each NAME= begins.
 	if loc := shellAfterArgs.FindStringIndex(rest); loc != nil {
-		if args := splitPairs(rest[:loc[0]], n); args != nil {
-			return args, strings.TrimLeft(rest[loc[0]:], " ")
+		region = rest[:loc[0]]
+		if args := splitPairs(region, n); args != nil {
+			return args, strings.TrimLeft(rest[loc[0]:], " "), region
 		}
 	}
-	var args []BuildArg
 	for len(args) < n && argName.MatchString(rest) {
 		word, after, _ := strings.Cut(rest, " ")
 		name, value, _ := strings.Cut(word, "=")
 		args = append(args, BuildArg{Name: name, Value: value})
 		rest = strings.TrimLeft(after, " ")
 	}
-	return args, rest
+	return args, rest, region
 }
 
 // splitPairs splits "A=1 B=x y" into n pairs at each NAME= that follows a blank; nil when the
@@ -185,25 +189,10 @@ func splitPairs(region string, n int) []BuildArg {
 // argRegion is the text that holds an entry's build-arg pairs: ARG's body, or a RUN's "|N …"
 // prefix up to its shell.
 func (in Instruction) argRegion() string {
-	switch in.Kind {
-	case "ARG":
+	if in.Kind == "ARG" {
 		return in.Body
-	case "RUN":
-		i := strings.Index(in.Raw, "|")
-		if i < 0 {
-			return ""
-		}
-		m := argPrefix.FindStringIndex(in.Raw[i:])
-		if m == nil {
-			return ""
-		}
-		rest := in.Raw[i+m[1]:]
-		if loc := shellAfterArgs.FindStringIndex(rest); loc != nil {
-			return rest[:loc[0]]
-		}
-		return rest
 	}
-	return ""
+	return in.argText
 }
 
 // secretValueCandidates returns every reading of the values of secret-looking args in a run of

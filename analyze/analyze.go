@@ -176,7 +176,7 @@ func (a *analysis) ownChange(h *entry, b *entry) change {
 		return change{}
 	}
 	if h.in.Key() != b.in.Key() {
-		return change{kind: CauseInstruction, detail: "changed from " + quote(a.red.redact(b.in.Text()))}
+		return change{kind: CauseInstruction, detail: "changed from " + Quote(a.red.redact(b.in.Text()))}
 	}
 	if h.in.ContentHash != b.in.ContentHash {
 		return change{kind: CauseSources, detail: "the copied content changed"}
@@ -193,9 +193,9 @@ func (a *analysis) ownChange(h *entry, b *entry) change {
 		case IsSecretName(arg.Name):
 			parts = append(parts, arg.Name+" (value hidden)")
 		case !had:
-			parts = append(parts, arg.Name+" set to "+quote(arg.Value))
+			parts = append(parts, arg.Name+" set to "+Quote(arg.Value))
 		default:
-			parts = append(parts, arg.Name+" "+quote(old)+" → "+quote(arg.Value))
+			parts = append(parts, arg.Name+" "+Quote(old)+" → "+Quote(arg.Value))
 		}
 	}
 	for _, arg := range b.in.Args {
@@ -214,9 +214,9 @@ func (a *analysis) ownChange(h *entry, b *entry) change {
 	return change{kind: CauseBuildArg, detail: a.red.redact(label + strings.Join(parts, ", ")), argNames: names}
 }
 
-// quote marks s as code in a detail, CommonMark-style: the fence is longer than any backtick run
+// Quote marks s as code in a detail, CommonMark-style: the fence is longer than any backtick run
 // in s, so renderers can tell the code apart from the text around it.
-func quote(s string) string {
+func Quote(s string) string {
 	longest, run := 0, 0
 	for _, c := range s {
 		if c == '`' {
@@ -345,7 +345,7 @@ func (a *analysis) explain(head, base []entry, hb int) {
 			}
 		} else {
 			if own.kind == "" && pendingRemoval != nil && !baseChains[e.chain] && chainRoot == 0 {
-				own = change{kind: CauseInstruction, detail: "the instruction before it, " + quote(a.red.redact(pendingRemoval.in.Text())) + ", was removed"}
+				own = change{kind: CauseInstruction, detail: "the instruction before it, " + Quote(a.red.redact(pendingRemoval.in.Text())) + ", was removed"}
 			}
 			pendingRemoval = nil
 			cause = a.layerCause(e, own, baseChains[e.chain], step.Index, chainRoot, argRoot, func(later *entry) int {
@@ -421,12 +421,12 @@ func (a *analysis) layerCause(e *entry, own change, sameChain bool, index, chain
 				return root(CauseSources, d, nil)
 			}
 		}
-		return root(CauseSources, "what stage "+quote(a.red.redact(stageLabel(from[0])))+" produces changed (its FROM image, a build arg or an instruction there; no changed file feeds it)", nil)
+		return root(CauseSources, "what stage "+Quote(a.red.redact(stageLabel(from[0])))+" produces changed (its FROM image, a build arg or an instruction there; no changed file feeds it)", nil)
 	}
 	if isCopy(e) {
 		switch {
 		case e.cmd != nil && e.cmd.From != "" && a.df.stage(e.cmd.From, e.stage.Index) == nil:
-			return root(CauseSources, "the image "+quote(a.red.redact(e.cmd.From))+" it copies from changed", nil)
+			return root(CauseSources, "the image "+Quote(a.red.redact(e.cmd.From))+" it copies from changed", nil)
 		case !a.changes.known:
 			return root(CauseSources, "the copied files changed (no changed-file information to name them)", nil)
 		}
@@ -483,23 +483,23 @@ func (a *analysis) stageEdit(st *Stage) string {
 			break
 		}
 	}
-	label := quote(a.red.redact(stageLabel(st)))
+	label := Quote(a.red.redact(stageLabel(st)))
 	switch {
 	case old == nil:
 		return ""
 	case old.BaseName != st.BaseName:
-		return a.red.redact(fmt.Sprintf("stage %s it copies from now starts FROM %s instead of %s (line %d)", label, quote(st.BaseName), quote(old.BaseName), st.Line))
+		return a.red.redact(fmt.Sprintf("stage %s it copies from now starts FROM %s instead of %s (line %d)", label, Quote(st.BaseName), Quote(old.BaseName), st.Line))
 	}
 	for i, c := range st.Commands {
 		if i >= len(old.Commands) {
-			return a.red.redact(fmt.Sprintf("stage %s it copies from has a new instruction %s (line %d)", label, quote(c.Text), c.Line))
+			return a.red.redact(fmt.Sprintf("stage %s it copies from has a new instruction %s (line %d)", label, Quote(c.Text), c.Line))
 		}
 		if c.Text != old.Commands[i].Text {
-			return a.red.redact(fmt.Sprintf("stage %s it copies from changed %s to %s (line %d)", label, quote(old.Commands[i].Text), quote(c.Text), c.Line))
+			return a.red.redact(fmt.Sprintf("stage %s it copies from changed %s to %s (line %d)", label, Quote(old.Commands[i].Text), Quote(c.Text), c.Line))
 		}
 	}
 	if len(old.Commands) > len(st.Commands) {
-		return a.red.redact(fmt.Sprintf("stage %s it copies from dropped %s", label, quote(old.Commands[len(st.Commands)].Text)))
+		return a.red.redact(fmt.Sprintf("stage %s it copies from dropped %s", label, Quote(old.Commands[len(st.Commands)].Text)))
 	}
 	return ""
 }
@@ -542,9 +542,9 @@ func (a *analysis) baseImageDetail() string {
 	}
 	switch {
 	case from != "" && baseFrom != "" && from != baseFrom:
-		return a.red.redact("FROM changed from " + quote(baseFrom) + " to " + quote(from))
+		return a.red.redact("FROM changed from " + Quote(baseFrom) + " to " + Quote(from))
 	case from != "":
-		return a.red.redact("the base image " + quote(from) + " has new layers")
+		return a.red.redact("the base image " + Quote(from) + " has new layers")
 	}
 	return "the base image changed"
 }

@@ -113,7 +113,7 @@ func (a *analysis) suggestNarrowCopy(head []entry, st Step, e *entry) {
 		cmdText := le.in.Body
 		if systemPackages.MatchString(cmdText) {
 			a.report.Suggestions = append(a.report.Suggestions, Suggestion{Step: st.Index, Line: st.Line, Kind: SuggestNarrowCopy,
-				Message: fmt.Sprintf("Step %d installs system packages after %s, so every change to the copied files reinstalls them: move the package install above the COPY.", later.Index, quote(st.Instruction)),
+				Message: fmt.Sprintf("Step %d installs system packages after %s, so every change to the copied files reinstalls them: move the package install above the COPY.", later.Index, Quote(st.Instruction)),
 			})
 			return
 		}
@@ -130,11 +130,11 @@ func (a *analysis) suggestNarrowCopy(head []entry, st Step, e *entry) {
 			dest := copyDest(e)
 			what := "every change to the copied files"
 			if len(st.Cause.Files) > 0 {
-				what = "a change to " + quote(st.Cause.Files[0])
+				what = "a change to " + Quote(st.Cause.Files[0])
 			}
 			a.report.Suggestions = append(a.report.Suggestions, Suggestion{Step: st.Index, Line: st.Line, Kind: SuggestNarrowCopy,
 				Message: fmt.Sprintf("%s copies everything before %s (step %d), so %s reinstalls the dependencies: copy only %s first, install, then copy the rest.",
-					quote(st.Instruction), quote(later.Instruction), later.Index, what, strings.Join(eco.manifests, " and ")),
+					Quote(st.Instruction), Quote(later.Instruction), later.Index, what, strings.Join(eco.manifests, " and ")),
 				Example: fmt.Sprintf("COPY %s %s\n%s\n%s", strings.Join(eco.manifests, " "), dest, later.Instruction, st.Instruction),
 			})
 			return
@@ -230,9 +230,9 @@ func (a *analysis) suggestDockerignore(st Step) {
 			return // one .dockerignore fix covers every step these files feed
 		}
 	}
-	msg := fmt.Sprintf("%s changed but is rarely needed in the image; keep it out of the build context with .dockerignore", quote(unneeded[0]))
+	msg := fmt.Sprintf("%s changed but is rarely needed in the image; keep it out of the build context with .dockerignore", Quote(unneeded[0]))
 	if len(unneeded) > 1 {
-		msg = fmt.Sprintf("%d changed files are rarely needed in the image (%s…); keep them out of the build context with .dockerignore", len(unneeded), quote(unneeded[0]))
+		msg = fmt.Sprintf("%d changed files are rarely needed in the image (%s…); keep them out of the build context with .dockerignore", len(unneeded), Quote(unneeded[0]))
 	}
 	if len(unneeded) == len(st.Cause.Files) {
 		msg += ", and this step stays cached"

@@ -209,25 +209,6 @@ func closingRun(s string, n int) int {
 	return -1
 }
 
-// code wraps s as a code span for codeSpans, with a fence longer than any backtick run in it.
-func code(s string) string {
-	longest := 0
-	for i := 0; i < len(s); {
-		if s[i] == '`' {
-			run := backtickRun(s[i:])
-			longest = max(longest, run)
-			i += run
-			continue
-		}
-		i++
-	}
-	fence := strings.Repeat("`", longest+1)
-	if longest > 0 {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
-}
-
 func lineLink(r *analyze.Report, st *analyze.Step, opts MarkdownOptions) string {
 	if st.Line == 0 || r.Dockerfile == "" {
 		return ""

@@ -41,11 +41,11 @@ func rootStep(r *analyze.Report, rc analyze.RootCause) *analyze.Step {
 // wrapped in backticks for the caller to escape.
 func reason(st *analyze.Step) string {
 	c := st.Cause
-	instr := code(st.Instruction)
+	instr := analyze.Quote(st.Instruction)
 	switch c.Kind {
 	case analyze.CauseSources:
 		if len(c.Files) > 0 {
-			files := code(c.Files[0])
+			files := analyze.Quote(c.Files[0])
 			if len(c.Files) > 1 {
 				files += fmt.Sprintf(" and %d more files", len(c.Files)-1)
 			}
@@ -84,7 +84,7 @@ func whyCell(st *analyze.Step) string {
 	if c.Kind == analyze.CauseSources && len(c.Files) > 0 {
 		var quoted []string
 		for _, f := range firstN(c.Files, 3) {
-			quoted = append(quoted, code(f))
+			quoted = append(quoted, analyze.Quote(f))
 		}
 		detail = strings.Join(quoted, ", ")
 		if len(c.Files) > 3 {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	gogithub "github.com/google/go-github/v60/github"
+
+	"github.com/layerdiff/layerdiff/internal/httpwait"
 )
 
 // DefaultAPIURL is api.github.com; GitHub Enterprise Server runs at https://HOST/api/v3.
@@ -75,7 +77,7 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 		attempts:  4,
 		maxWait:   2 * time.Minute,
 		backoff:   time.Second,
-		sleep:     sleepContext,
+		sleep:     httpwait.Sleep,
 		now:       time.Now,
 		logf:      func(string, ...any) {},
 		userAgent: "layerdiff",

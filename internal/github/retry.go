@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/layerdiff/layerdiff/internal/httpwait"
 )
 
 // retryTransport retries what GitHub asks to be retried later — 429, a 403 that is a primary or
@@ -96,13 +98,8 @@ func (t *retryTransport) retryAfter(resp *http.Response, attempt int) (time.Dura
 // headerWait reads Retry-After (seconds or an HTTP date), then x-ratelimit-reset (epoch seconds)
 // when the quota is exhausted.
 func (t *retryTransport) headerWait(resp *http.Response) (time.Duration, bool) {
-	if v := strings.TrimSpace(resp.Header.Get("Retry-After")); v != "" {
-		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second, true
-		}
-		if at, err := http.ParseTime(v); err == nil {
-			return max(at.Sub(t.now()), 0), true
-		}
+	if d, ok := httpwait.RetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
+		return d, true
 	}
 	if resp.Header.Get("X-Ratelimit-Remaining") == "0" {
 		if v := resp.Header.Get("X-Ratelimit-Reset"); v != "" {
@@ -130,16 +127,4 @@ func isRateLimited(resp *http.Response) bool {
 	body := strings.ToLower(string(data))
 	return strings.Contains(body, "secondary rate limit") || strings.Contains(body, "abuse") ||
 		strings.Contains(body, "rate limit exceeded")
-}
-
-// sleepContext waits for d or until ctx is done.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
 }

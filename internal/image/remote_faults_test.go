@@ -11,6 +11,7 @@ import (
 
 	"github.com/layerdiff/layerdiff/analyze"
 	"github.com/layerdiff/layerdiff/internal/faults"
+	"github.com/layerdiff/layerdiff/internal/httpwait"
 )
 
 // fast keeps the retries of these tests to milliseconds; the policy's shape is what is tested.
@@ -178,13 +179,13 @@ func TestRetryAfterParsing(t *testing.T) {
 		"Sat, 01 Mar 2025 12:00:30 GMT": 30 * time.Second,
 		"Sat, 01 Mar 2025 11:00:00 GMT": 0,
 	} {
-		got, ok := retryAfter(v, now)
+		got, ok := httpwait.RetryAfter(v, now)
 		if !ok || got != want {
 			t.Errorf("retryAfter(%q) = %v, %v; want %v", v, got, ok, want)
 		}
 	}
 	for _, v := range []string{"", "-1", "soon", "1.5"} {
-		if _, ok := retryAfter(v, now); ok {
+		if _, ok := httpwait.RetryAfter(v, now); ok {
 			t.Errorf("retryAfter(%q) accepted", v)
 		}
 	}

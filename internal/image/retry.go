@@ -8,11 +8,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/layerdiff/layerdiff/internal/httpwait"
 )
 
 // retryPolicy bounds how long and how often Load insists on a flaky registry. Two levels retry:
@@ -49,21 +50,6 @@ func (p retryPolicy) wait(n int) time.Duration {
 	}
 	d = min(d, p.maxBackoff)
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
-
-// sleep waits d or until ctx ends, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // retryTransport retries idempotent requests (GET, HEAD) on connection failures and temporary
@@ -110,7 +96,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case retryableStatus[resp.StatusCode]:
 			problem = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 			var ok bool
-			if after, ok = retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			if after, ok = httpwait.RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 				left := t.policy.maxRetryAfter
 				if dl, has := ctx.Deadline(); has {
 					left = min(left, time.Until(dl))
@@ -131,7 +117,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			after = t.policy.wait(n)
 		}
 		t.retries.Add(1)
-		if err := sleep(ctx, after); err != nil {
+		if err := httpwait.Sleep(ctx, after); err != nil {
 			return nil, err
 		}
 	}
@@ -236,24 +222,6 @@ func connectionProblem(err error) string {
 	return "timed out"
 }
 
-// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0, false
-		}
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
-}
-
 // unavailableError is a registry that kept failing a request, or asked to wait too long.
 type unavailableError struct {
 	host       string
@@ -326,7 +294,7 @@ func withReads[T any](ctx context.Context, p retryPolicy, host string, read func
 		if n >= p.reads {
 			return v, &damagedError{host: host, attempts: n, cause: err}
 		}
-		if err := sleep(ctx, p.wait(n)); err != nil {
+		if err := httpwait.Sleep(ctx, p.wait(n)); err != nil {
 			return v, err
 		}
 	}
